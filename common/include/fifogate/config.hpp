@@ -1,0 +1,55 @@
+#pragma once
+#include "fifogate/error.hpp"
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace fifogate {
+
+enum class Protocol { raw, ispell };
+
+// Settings shared by web and processor, read from the environment under the
+// same names on both sides (so one compose anchor configures both).
+struct Config {
+  std::string input_path = "/run/fifogate/in";
+  std::string output_path = "/run/fifogate/out";
+  std::string status_path = "/run/fifogate/status";
+  std::string lock_path = "/run/fifogate/lock";
+  std::string command_line = "aspell -a";
+  std::vector<std::string> command = {"aspell", "-a"};
+  Protocol protocol = Protocol::ispell;
+  int64_t timeout_ms = 30000;  // the command's deadline (worker side)
+  int64_t wait_ms = 5000;      // web: how long to wait for the lock and for a worker
+  std::string host = "0.0.0.0";
+  int port = 4567;
+  int64_t max_body_bytes = 16 * 1024 * 1024;
+  int64_t max_output_bytes = 64 * 1024 * 1024;
+  int web_threads = 16;
+  int web_queue = 64;
+
+  // The worker's life lock: held by the processor serving these FIFOs.
+  std::string owner_lock_path() const { return lock_path + ".worker"; }
+  // How long the web waits for the whole exchange once the request is sent.
+  int64_t web_exchange_ms() const { return timeout_ms + kWebGraceMs; }
+  static constexpr int64_t kWebGraceMs = 2000;
+};
+
+using EnvLookup = std::function<std::optional<std::string>(const std::string &)>;
+EnvLookup process_env();
+
+// Reads every variable; the first bad one is an error naming it.
+Result<Config> config_from(const EnvLookup &env);
+
+// Splits a command line into argv without a shell: whitespace separates
+// words, '...' and "..." quote, backslash escapes the next character.
+Result<std::vector<std::string>> split_command(const std::string &line);
+
+// "auto" picks ispell for aspell/hunspell/ispell run with -a.
+bool looks_like_ispell(const std::vector<std::string> &argv);
+
+// The environment section of --help, shared by both binaries.
+std::string config_help();
+
+} // namespace fifogate

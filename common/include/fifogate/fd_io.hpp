@@ -1,0 +1,37 @@
+#pragma once
+#include "fifogate/deadline.hpp"
+#include "fifogate/error.hpp"
+#include "fifogate/unique_fd.hpp"
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace fifogate {
+
+// What one non-blocking read produced. A read that returns 0 is only "eof":
+// whether that means the peer finished is the caller's call (on a FIFO it can
+// also mean "no writer has connected yet").
+enum class ReadKind { data, would_block, eof, error };
+struct ReadResult {
+  ReadKind kind;
+  size_t bytes = 0;
+  int err = 0;
+};
+ReadResult read_some(int fd, char *buf, size_t len);
+
+// poll(2) one fd for `events`, retrying EINTR, until the deadline.
+// Returns revents (0 on timeout) or -1 with errno set.
+int poll_one(int fd, short events, const Deadline &deadline);
+
+Result<void> set_nonblocking(int fd, bool on);
+
+// Writes every byte to a non-blocking fd, waiting for POLLOUT with the deadline.
+Result<void> write_all(int fd, std::string_view data, const Deadline &deadline,
+                       const std::string &what);
+
+// Writes one record of at most PIPE_BUF bytes with a single write(2), so the
+// pipe holds all of it or none of it: a reader never sees half a record.
+Result<void> write_atomic(int fd, std::string_view record, const Deadline &deadline,
+                          const std::string &what);
+
+} // namespace fifogate

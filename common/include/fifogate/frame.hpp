@@ -1,0 +1,65 @@
+#pragma once
+#include "fifogate/request_id.hpp"
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace fifogate::frame {
+
+// Every byte on every FIFO travels inside a record:
+//
+//   "FG1" kind(1) flags(1) reserved(1) length(2, little endian) id(8) payload
+//
+// A record is at most PIPE_BUF (4096) bytes and written with one write(2), so
+// the pipe holds whole records only: even when a writer dies, a reader never
+// sees half of one. The id ties each record to one request; a reader drops
+// records whose id is not the one it waits for. That is what keeps a late
+// worker's output, or a dead client's half-sent body, away from the next request.
+constexpr size_t kHeaderSize = 16;
+constexpr size_t kMaxRecord = 4096;
+constexpr size_t kMaxPayload = kMaxRecord - kHeaderSize;
+
+enum class Kind : char {
+  begin = 'B',  // web -> worker: a request starts; payload = request options
+  data = 'D',   // body bytes (web -> worker) or output bytes (worker -> web)
+  end = 'E',    // the body or the output is complete; payload = total byte count
+  status = 'S', // worker -> web on the status FIFO: a status record fragment
+};
+constexpr unsigned char kFlagLast = 1; // last fragment of a multi-record message
+
+struct Record {
+  Kind kind;
+  RequestId id;
+  bool last = true;
+  std::string payload;
+};
+
+// payload.size() must be <= kMaxPayload.
+std::string encode(Kind kind, const RequestId &id, std::string_view payload, bool last = true);
+
+// Splits a message into records of at most kMaxRecord bytes each, the last one flagged.
+std::string encode_message(Kind kind, const RequestId &id, std::string_view message);
+
+// Incremental decoder. Bytes that do not start with a valid header make it
+// corrupt(): the stream can no longer be trusted until the writer goes away,
+// and the caller then calls reset().
+class Parser {
+public:
+  void feed(const char *data, size_t len) { buf_.append(data, len); }
+  std::optional<Record> next();
+  bool corrupt() const { return corrupt_; }
+  size_t buffered() const { return buf_.size() - pos_; }
+  void reset() {
+    buf_.clear();
+    pos_ = 0;
+    corrupt_ = false;
+  }
+
+private:
+  std::string buf_;
+  size_t pos_ = 0;
+  bool corrupt_ = false;
+};
+
+} // namespace fifogate::frame

@@ -1,0 +1,167 @@
+#include "fifogate/config.hpp"
+#include <charconv>
+#include <cstdlib>
+
+namespace fifogate {
+
+EnvLookup process_env() {
+  return [](const std::string &name) -> std::optional<std::string> {
+    const char *v = std::getenv(name.c_str());
+    if (!v)
+      return std::nullopt;
+    return std::string(v);
+  };
+}
+
+Result<std::vector<std::string>> split_command(const std::string &line) {
+  std::vector<std::string> argv;
+  std::string word;
+  bool in_word = false;
+  char quote = 0;
+  for (size_t i = 0; i < line.size(); ++i) {
+    char c = line[i];
+    if (quote) {
+      if (c == quote) {
+        quote = 0;
+      } else if (c == '\\' && quote == '"' && i + 1 < line.size()) {
+        word += line[++i];
+      } else {
+        word += c;
+      }
+    } else if (c == '\'' || c == '"') {
+      quote = c;
+      in_word = true;
+    } else if (c == '\\') {
+      if (i + 1 >= line.size())
+        return Error::logic("PROC_COMMAND: trailing backslash");
+      word += line[++i];
+      in_word = true;
+    } else if (c == ' ' || c == '\t' || c == '\n') {
+      if (in_word)
+        argv.push_back(std::move(word));
+      word.clear();
+      in_word = false;
+    } else {
+      word += c;
+      in_word = true;
+    }
+  }
+  if (quote)
+    return Error::logic("PROC_COMMAND: unterminated quote");
+  if (in_word)
+    argv.push_back(std::move(word));
+  if (argv.empty())
+    return Error::logic("PROC_COMMAND: empty command");
+  return argv;
+}
+
+bool looks_like_ispell(const std::vector<std::string> &argv) {
+  if (argv.empty())
+    return false;
+  auto slash = argv[0].rfind('/');
+  std::string prog = slash == std::string::npos ? argv[0] : argv[0].substr(slash + 1);
+  if (prog != "aspell" && prog != "hunspell" && prog != "ispell")
+    return false;
+  for (size_t i = 1; i < argv.size(); ++i)
+    if (argv[i] == "-a" || argv[i] == "pipe")
+      return true;
+  return false;
+}
+
+static Result<int64_t> get_int(const EnvLookup &env, const char *name, int64_t def, int64_t lo,
+                               int64_t hi) {
+  auto v = env(name);
+  if (!v || v->empty())
+    return def;
+  int64_t out = 0;
+  auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), out);
+  if (ec != std::errc() || p != v->data() + v->size() || out < lo || out > hi)
+    return Error::logic(std::string(name) + "=" + *v + ": expected a whole number from " +
+                        std::to_string(lo) + " to " + std::to_string(hi));
+  return out;
+}
+
+static void get_str(const EnvLookup &env, const char *name, std::string &out) {
+  if (auto v = env(name); v && !v->empty())
+    out = *v;
+}
+
+Result<Config> config_from(const EnvLookup &env) {
+  Config c;
+  get_str(env, "PROC_INPUT", c.input_path);
+  get_str(env, "PROC_OUTPUT", c.output_path);
+  get_str(env, "PROC_STATUS", c.status_path);
+  get_str(env, "PROC_LOCK", c.lock_path);
+  get_str(env, "HOST", c.host);
+  get_str(env, "PROC_COMMAND", c.command_line);
+  auto argv = split_command(c.command_line);
+  if (!argv)
+    return argv.error();
+  c.command = *argv;
+
+  std::string proto = "auto";
+  get_str(env, "PROC_PROTOCOL", proto);
+  if (proto == "auto")
+    c.protocol = looks_like_ispell(c.command) ? Protocol::ispell : Protocol::raw;
+  else if (proto == "ispell")
+    c.protocol = Protocol::ispell;
+  else if (proto == "raw")
+    c.protocol = Protocol::raw;
+  else
+    return Error::logic("PROC_PROTOCOL=" + proto + ": expected auto, ispell or raw");
+
+  struct IntVar {
+    const char *name;
+    int64_t *out;
+    int64_t lo, hi;
+  };
+  int64_t port = c.port, threads = c.web_threads, queue = c.web_queue;
+  const IntVar ints[] = {
+      {"PROC_TIMEOUT_MS", &c.timeout_ms, 1, 24 * 3600 * 1000},
+      {"PROC_WAIT_MS", &c.wait_ms, 0, 3600 * 1000},
+      {"PORT", &port, 0, 65535},
+      {"MAX_BODY_BYTES", &c.max_body_bytes, 0, int64_t(1) << 40},
+      {"MAX_OUTPUT_BYTES", &c.max_output_bytes, 0, int64_t(1) << 40},
+      {"WEB_THREADS", &threads, 1, 1024},
+      {"WEB_QUEUE", &queue, 0, 100000},
+  };
+  for (const auto &v : ints) {
+    auto r = get_int(env, v.name, *v.out, v.lo, v.hi);
+    if (!r)
+      return r.error();
+    *v.out = *r;
+  }
+  c.port = static_cast<int>(port);
+  c.web_threads = static_cast<int>(threads);
+  c.web_queue = static_cast<int>(queue);
+  for (auto *p : {&c.input_path, &c.output_path, &c.status_path, &c.lock_path})
+    if ((*p)[0] != '/')
+      return Error::logic("FIFO and lock paths must be absolute: " + *p);
+  return c;
+}
+
+std::string config_help() {
+  return R"(Environment (same names for fifogate-web and fifogate-processor):
+  PROC_INPUT        input FIFO                          [/run/fifogate/in]
+  PROC_OUTPUT       output FIFO                         [/run/fifogate/out]
+  PROC_STATUS       status FIFO                         [/run/fifogate/status]
+  PROC_LOCK         per-request lock file; the worker's life lock is PROC_LOCK.worker
+                                                        [/run/fifogate/lock]
+  PROC_COMMAND      command run per request, split into argv without a shell
+                    ('...' "..." and \ quote)           [aspell -a]
+  PROC_PROTOCOL     auto | ispell | raw; auto = ispell for aspell/hunspell/ispell -a
+                                                        [auto]
+  PROC_TIMEOUT_MS   the command's deadline; the web waits 2000 ms longer
+                                                        [30000]
+  PROC_WAIT_MS      web: wait for the lock and for a worker (then 503)
+                                                        [5000]
+  HOST              web: listen address                 [0.0.0.0]
+  PORT              web: listen port                    [4567]
+  MAX_BODY_BYTES    web: largest request body (then 413) [16777216]
+  MAX_OUTPUT_BYTES  largest command output (then 502)   [67108864]
+  WEB_THREADS       web: requests served at once         [16]
+  WEB_QUEUE         web: connections waiting for a thread (then 503) [64]
+)";
+}
+
+} // namespace fifogate

@@ -1,0 +1,100 @@
+#include "fifogate/fd_io.hpp"
+#include <climits>
+#include <fcntl.h>
+#include <poll.h>
+#include <unistd.h>
+
+namespace fifogate {
+
+ReadResult read_some(int fd, char *buf, size_t len) {
+  for (;;) {
+    ssize_t n = ::read(fd, buf, len);
+    if (n > 0)
+      return {ReadKind::data, static_cast<size_t>(n), 0};
+    if (n == 0)
+      return {ReadKind::eof, 0, 0};
+    if (errno == EINTR)
+      continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK)
+      return {ReadKind::would_block, 0, 0};
+    return {ReadKind::error, 0, errno};
+  }
+}
+
+int poll_one(int fd, short events, const Deadline &deadline) {
+  for (;;) {
+    pollfd p{fd, events, 0};
+    int r = ::poll(&p, 1, deadline.poll_timeout_ms());
+    if (r > 0)
+      return p.revents;
+    if (r == 0)
+      return 0;
+    if (errno != EINTR)
+      return -1;
+  }
+}
+
+Result<void> set_nonblocking(int fd, bool on) {
+  int flags = ::fcntl(fd, F_GETFL);
+  if (flags < 0)
+    return Error::sys("fcntl F_GETFL");
+  int want = on ? (flags | O_NONBLOCK) : (flags & ~O_NONBLOCK);
+  if (want != flags && ::fcntl(fd, F_SETFL, want) < 0)
+    return Error::sys("fcntl F_SETFL");
+  return {};
+}
+
+static Result<void> wait_writable(int fd, const Deadline &deadline, const std::string &what) {
+  int rev = poll_one(fd, POLLOUT, deadline);
+  if (rev < 0)
+    return Error::sys("poll " + what);
+  if (rev == 0)
+    return Error::sys(what, ETIMEDOUT, "deadline passed");
+  if (rev & POLLERR)
+    return Error::sys(what, EPIPE, "reader went away");
+  return {};
+}
+
+Result<void> write_all(int fd, std::string_view data, const Deadline &deadline,
+                       const std::string &what) {
+  while (!data.empty()) {
+    ssize_t n = ::write(fd, data.data(), data.size());
+    if (n > 0) {
+      data.remove_prefix(static_cast<size_t>(n));
+      continue;
+    }
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      if (auto r = wait_writable(fd, deadline, what); !r)
+        return r;
+      continue;
+    }
+    return Error::sys(what);
+  }
+  return {};
+}
+
+Result<void> write_atomic(int fd, std::string_view record, const Deadline &deadline,
+                          const std::string &what) {
+  if (record.size() > PIPE_BUF)
+    return Error::logic(what + ": record of " + std::to_string(record.size()) +
+                        " bytes exceeds PIPE_BUF");
+  for (;;) {
+    ssize_t n = ::write(fd, record.data(), record.size());
+    if (n == static_cast<ssize_t>(record.size()))
+      return {};
+    if (n >= 0) // cannot happen for <= PIPE_BUF on a pipe; refuse to continue mid-record
+      return Error::logic(what + ": short write on a record");
+    if (errno == EINTR)
+      continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      if (auto r = wait_writable(fd, deadline, what); !r)
+        return r;
+      continue;
+    }
+    return Error::sys(what);
+  }
+}
+
+} // namespace fifogate

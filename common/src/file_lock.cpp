@@ -1,0 +1,71 @@
+#include "fifogate/file_lock.hpp"
+#include <algorithm>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <thread>
+
+namespace fifogate {
+
+static Result<UniqueFd> open_lock_file(const std::string &path) {
+  UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0660));
+  if (!fd)
+    return Error::sys("open lock " + path);
+  return fd;
+}
+
+static Result<bool> try_flock(int fd, int op, const std::string &path) {
+  for (;;) {
+    if (::flock(fd, op | LOCK_NB) == 0)
+      return true;
+    if (errno == EINTR)
+      continue;
+    if (errno == EWOULDBLOCK)
+      return false;
+    return Error::sys("flock " + path);
+  }
+}
+
+Result<std::optional<FileLock>> FileLock::try_acquire(const std::string &path) {
+  auto fd = open_lock_file(path);
+  if (!fd)
+    return fd.error();
+  auto got = try_flock(fd->get(), LOCK_EX, path);
+  if (!got)
+    return got.error();
+  if (!*got)
+    return std::optional<FileLock>();
+  return std::optional<FileLock>(FileLock(path, std::move(*fd)));
+}
+
+Result<FileLock> FileLock::acquire(const std::string &path, const Deadline &deadline) {
+  auto fd = open_lock_file(path);
+  if (!fd)
+    return fd.error();
+  auto pause = std::chrono::microseconds(100);
+  for (;;) {
+    auto got = try_flock(fd->get(), LOCK_EX, path);
+    if (!got)
+      return got.error();
+    if (*got)
+      return FileLock(path, std::move(*fd));
+    if (deadline.expired())
+      return Error::sys("lock " + path, ETIMEDOUT, "held by another request");
+    std::this_thread::sleep_for(std::min<std::chrono::microseconds>(pause, deadline.left()));
+    pause = std::min(pause * 2, std::chrono::microseconds(5000));
+  }
+}
+
+Result<bool> is_locked(const std::string &path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) {
+    if (errno == ENOENT)
+      return false;
+    return Error::sys("open lock " + path);
+  }
+  auto got = try_flock(fd.get(), LOCK_SH, path);
+  if (!got)
+    return got.error();
+  return !*got; // we got it (released when fd closes): nobody held it
+}
+
+} // namespace fifogate

@@ -1,0 +1,60 @@
+#include "fifogate/frame.hpp"
+#include <cassert>
+#include <cstring>
+
+namespace fifogate::frame {
+
+static bool known_kind(char k) { return k == 'B' || k == 'D' || k == 'E' || k == 'S'; }
+
+std::string encode(Kind kind, const RequestId &id, std::string_view payload, bool last) {
+  assert(payload.size() <= kMaxPayload);
+  std::string r;
+  r.reserve(kHeaderSize + payload.size());
+  r += "FG1";
+  r += static_cast<char>(kind);
+  r += static_cast<char>(last ? kFlagLast : 0);
+  r += '\0';
+  r += static_cast<char>(payload.size() & 0xff);
+  r += static_cast<char>((payload.size() >> 8) & 0xff);
+  r.append(reinterpret_cast<const char *>(id.bytes.data()), id.bytes.size());
+  r.append(payload);
+  return r;
+}
+
+std::string encode_message(Kind kind, const RequestId &id, std::string_view message) {
+  std::string out;
+  do {
+    auto piece = message.substr(0, kMaxPayload);
+    message.remove_prefix(piece.size());
+    out += encode(kind, id, piece, message.empty());
+  } while (!message.empty());
+  return out;
+}
+
+std::optional<Record> Parser::next() {
+  if (corrupt_ || buffered() < kHeaderSize)
+    return std::nullopt;
+  const char *h = buf_.data() + pos_;
+  size_t len = static_cast<unsigned char>(h[6]) | (static_cast<unsigned char>(h[7]) << 8);
+  if (std::memcmp(h, "FG1", 3) != 0 || !known_kind(h[3]) || (h[4] & ~kFlagLast) != 0 ||
+      h[5] != 0 || len > kMaxPayload) {
+    corrupt_ = true;
+    return std::nullopt;
+  }
+  if (buffered() < kHeaderSize + len)
+    return std::nullopt;
+  Record rec;
+  rec.kind = static_cast<Kind>(h[3]);
+  rec.last = (h[4] & kFlagLast) != 0;
+  std::memcpy(rec.id.bytes.data(), h + 8, rec.id.bytes.size());
+  rec.payload.assign(h + kHeaderSize, len);
+  pos_ += kHeaderSize + len;
+  // Compact now and then so the buffer does not grow with the stream.
+  if (pos_ > 65536 && pos_ * 2 > buf_.size()) {
+    buf_.erase(0, pos_);
+    pos_ = 0;
+  }
+  return rec;
+}
+
+} // namespace fifogate::frame

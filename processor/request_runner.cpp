@@ -1,0 +1,438 @@
+#include "request_runner.hpp"
+#include "child_process.hpp"
+#include "fifogate/fd_io.hpp"
+#include "fifogate/ispell.hpp"
+#include "fifogate/utf8.hpp"
+#include <deque>
+#include <poll.h>
+
+namespace fifogate {
+
+namespace {
+
+constexpr size_t kReadChunk = 65536;
+// Stop reading a side when this much waits for the other: bounded memory,
+// and the pipes push back on whoever is too fast.
+constexpr size_t kMaxPending = 1 << 20;
+
+class Runner {
+public:
+  Runner(const Config &cfg, const frame::Record &begin, RequestInput in, std::string worker)
+      : cfg_(cfg), in_(in), id_(begin.id), start_(Clock::now()),
+        deadline_(start_ + Millis(cfg.timeout_ms)),
+        hard_deadline_(start_ + Millis(cfg.timeout_ms + Config::kWebGraceMs + 1000)),
+        ispell_(cfg.protocol == Protocol::ispell) {
+    result_.status.id = id_;
+    result_.status.worker = std::move(worker);
+  }
+
+  RunResult run();
+
+private:
+  void fail(Outcome o, std::string message);
+  void take_input_records();
+  void on_body(const std::string &bytes);
+  void on_body_end(const std::string &payload);
+  void read_input();
+  void write_child_stdin();
+  void read_child_stdout();
+  void read_child_stderr();
+  void emit_output(std::string_view bytes);
+  void flush_output();
+  void finish_output();
+  void send_status();
+
+  const Config &cfg_;
+  RequestInput in_;
+  RequestId id_;
+  Clock::time_point start_;
+  Deadline deadline_, hard_deadline_;
+  bool ispell_;
+  RunResult result_;
+  std::optional<Outcome> forced_;
+
+  enum class InState { receiving, done, broken } in_state_ = InState::receiving;
+  Utf8Validator utf8_;
+  ispell::InputEscaper escaper_;
+  std::string to_child_;
+  size_t to_child_pos_ = 0;
+  bool body_ended_ = false; // the escaper has seen the end; close stdin once flushed
+
+  std::optional<ChildProcess> child_;
+  bool stdout_open_ = false, stderr_open_ = false;
+
+  UniqueFd out_;
+  bool detached_ = false; // nobody reads the output FIFO for us
+  ispell::OutputFixer fixer_;
+  std::deque<std::string> out_records_;
+  size_t out_queued_ = 0;
+  int64_t out_sent_ = 0; // payload bytes framed for the web (after ispell fixing)
+};
+
+void Runner::fail(Outcome o, std::string message) {
+  if (forced_)
+    return;
+  forced_ = o;
+  result_.status.message = std::move(message);
+  if (child_)
+    child_->kill_group();
+  to_child_.clear();
+  to_child_pos_ = 0;
+  if (child_)
+    child_->stdin_fd().reset();
+}
+
+void Runner::on_body(const std::string &bytes) {
+  result_.in_bytes += static_cast<int64_t>(bytes.size());
+  if (result_.in_bytes > cfg_.max_body_bytes)
+    fail(Outcome::bad_input, "body exceeds MAX_BODY_BYTES=" + std::to_string(cfg_.max_body_bytes));
+  if (forced_ || !child_ || !child_->stdin_fd())
+    return; // drained and dropped
+  if (ispell_) {
+    if (!utf8_.feed(bytes)) {
+      fail(Outcome::bad_input, "request body is not UTF-8 text: " + utf8_.error());
+      return;
+    }
+    escaper_.feed(bytes, to_child_);
+  } else {
+    to_child_ += bytes;
+  }
+}
+
+void Runner::on_body_end(const std::string &payload) {
+  in_state_ = InState::done;
+  if (payload != std::to_string(result_.in_bytes)) {
+    fail(Outcome::truncated, "body length mismatch: sender said " + payload + ", got " +
+                                 std::to_string(result_.in_bytes));
+    return;
+  }
+  if (ispell_ && !forced_) {
+    if (!utf8_.finish()) {
+      fail(Outcome::bad_input, "request body is not UTF-8 text: " + utf8_.error());
+      return;
+    }
+    escaper_.finish(to_child_);
+  }
+  body_ended_ = true;
+}
+
+void Runner::take_input_records() {
+  while (in_state_ == InState::receiving) {
+    auto rec = in_.parser.next();
+    if (!rec)
+      break;
+    if (rec->id != id_) {
+      if (rec->kind == frame::Kind::begin) {
+        // Our sender vanished mid-body (its lock is free again) and the next
+        // request has begun: ours can never be completed.
+        result_.next_begin = std::move(*rec);
+        in_state_ = InState::broken;
+        fail(Outcome::truncated, "body ended early: the sender went away");
+      }
+      continue; // a stray record of another request: never ours to use
+    }
+    if (rec->kind == frame::Kind::data)
+      on_body(rec->payload);
+    else if (rec->kind == frame::Kind::end)
+      on_body_end(rec->payload);
+  }
+  if (in_state_ == InState::receiving && in_.parser.corrupt()) {
+    in_state_ = InState::broken;
+    fail(Outcome::truncated, "input FIFO carried bytes that are not records");
+  }
+}
+
+void Runner::read_input() {
+  char buf[kReadChunk];
+  for (int i = 0; i < 16 && in_state_ == InState::receiving; ++i) {
+    auto r = read_some(in_.reader.fd(), buf, sizeof buf);
+    if (r.kind == ReadKind::data) {
+      in_.parser.feed(buf, r.bytes);
+      take_input_records();
+      if (!forced_ && to_child_.size() - to_child_pos_ >= kMaxPending)
+        return;
+      continue;
+    }
+    if (r.kind == ReadKind::eof) {
+      // Every writer closed before the end record: the sender died or gave up.
+      take_input_records();
+      if (in_state_ == InState::receiving) {
+        in_state_ = InState::broken;
+        fail(Outcome::truncated, "body ended early: the sender closed the input FIFO");
+      }
+      if (auto rn = in_.reader.renew(); !rn)
+        fail(Outcome::internal, rn.error().message());
+    } else if (r.kind == ReadKind::error) {
+      in_state_ = InState::broken;
+      fail(Outcome::internal, Error::sys("read " + cfg_.input_path, r.err).message());
+    }
+    return;
+  }
+}
+
+void Runner::write_child_stdin() {
+  auto &fd = child_->stdin_fd();
+  while (fd && to_child_pos_ < to_child_.size()) {
+    ssize_t n = ::write(fd.get(), to_child_.data() + to_child_pos_, to_child_.size() - to_child_pos_);
+    if (n > 0) {
+      to_child_pos_ += static_cast<size_t>(n);
+      continue;
+    }
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+      return;
+    // EPIPE: the command closed its stdin. What it did with it is its exit status's business.
+    fd.reset();
+    to_child_.clear();
+    to_child_pos_ = 0;
+    return;
+  }
+  if (to_child_pos_ == to_child_.size()) {
+    to_child_.clear();
+    to_child_pos_ = 0;
+    if (body_ended_)
+      fd.reset(); // EOF for the command
+  }
+}
+
+void Runner::emit_output(std::string_view bytes) {
+  while (!bytes.empty()) {
+    auto piece = bytes.substr(0, frame::kMaxPayload);
+    bytes.remove_prefix(piece.size());
+    out_sent_ += static_cast<int64_t>(piece.size());
+    if (detached_)
+      continue;
+    out_records_.push_back(frame::encode(frame::Kind::data, id_, piece));
+    out_queued_ += out_records_.back().size();
+  }
+}
+
+void Runner::read_child_stdout() {
+  char buf[kReadChunk];
+  auto r = read_some(child_->stdout_fd().get(), buf, sizeof buf);
+  if (r.kind == ReadKind::would_block)
+    return;
+  if (r.kind != ReadKind::data) {
+    stdout_open_ = false;
+    child_->stdout_fd().reset();
+    if (ispell_ && !forced_) {
+      std::string fixed;
+      fixer_.finish(fixed);
+      emit_output(fixed);
+    }
+    return;
+  }
+  if (forced_)
+    return; // the answer is void; just keep the pipe from blocking the command
+  result_.out_bytes += static_cast<int64_t>(r.bytes);
+  if (result_.out_bytes > cfg_.max_output_bytes) {
+    fail(Outcome::output_limit,
+         "output exceeds MAX_OUTPUT_BYTES=" + std::to_string(cfg_.max_output_bytes));
+    return;
+  }
+  if (ispell_) {
+    std::string fixed;
+    fixer_.feed(std::string_view(buf, r.bytes), fixed);
+    emit_output(fixed);
+  } else {
+    emit_output(std::string_view(buf, r.bytes));
+  }
+}
+
+void Runner::read_child_stderr() {
+  char buf[kReadChunk];
+  auto r = read_some(child_->stderr_fd().get(), buf, sizeof buf);
+  if (r.kind == ReadKind::would_block)
+    return;
+  if (r.kind != ReadKind::data) {
+    stderr_open_ = false;
+    child_->stderr_fd().reset();
+    return;
+  }
+  auto &err = result_.status.stderr_text;
+  size_t room = kMaxStderr - err.size();
+  err.append(buf, std::min(room, r.bytes));
+  if (r.bytes > room)
+    result_.status.stderr_truncated = true;
+}
+
+void Runner::flush_output() {
+  while (!out_records_.empty() && !detached_) {
+    const std::string &rec = out_records_.front();
+    ssize_t n = ::write(out_.get(), rec.data(), rec.size());
+    if (n == static_cast<ssize_t>(rec.size())) {
+      out_queued_ -= rec.size();
+      out_records_.pop_front();
+      continue;
+    }
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+      return;
+    // EPIPE: the requester closed its end; nobody will ever read this answer.
+    detached_ = true;
+    out_records_.clear();
+    out_queued_ = 0;
+    out_.reset();
+    fail(Outcome::abandoned, "the requester stopped reading the output");
+  }
+}
+
+void Runner::finish_output() {
+  if (detached_ || !out_)
+    return;
+  out_records_.push_back(frame::encode(frame::Kind::end, id_, std::to_string(out_sent_)));
+  while (!out_records_.empty() && !detached_) {
+    flush_output();
+    if (out_records_.empty() || detached_)
+      break;
+    int rev = poll_one(out_.get(), POLLOUT, hard_deadline_);
+    if (rev <= 0) {
+      detached_ = true;
+      break;
+    }
+  }
+  out_.reset();
+}
+
+void Runner::send_status() {
+  auto &s = result_.status;
+  s.duration_ms = std::chrono::duration_cast<Millis>(Clock::now() - start_).count();
+  auto fd = try_open_fifo_writer(cfg_.status_path);
+  if (!fd)
+    return; // ENXIO: nobody waits for this status any more
+  // A reader that holds the status FIFO but never reads must not hold the worker.
+  Deadline d = Deadline::in(Millis(2000)).earlier(hard_deadline_);
+  std::string msg = encode_status(s);
+  bool first = true;
+  std::string_view rest = msg;
+  while (first || !rest.empty()) {
+    first = false;
+    auto piece = rest.substr(0, frame::kMaxPayload);
+    rest.remove_prefix(piece.size());
+    auto rec = frame::encode(frame::Kind::status, id_, piece, rest.empty());
+    if (!write_atomic(fd->get(), rec, d, "write " + cfg_.status_path))
+      return;
+  }
+  result_.delivered = true;
+}
+
+RunResult Runner::run() {
+  // The requester opened its output end before sending; if it is gone, so is the request.
+  if (auto o = try_open_fifo_writer(cfg_.output_path); o) {
+    out_ = std::move(*o);
+  } else {
+    detached_ = true;
+    fail(Outcome::abandoned, "nobody reads the output FIFO: " + o.error().message());
+  }
+  if (!forced_) {
+    auto c = ChildProcess::spawn(cfg_.command);
+    if (c) {
+      child_.emplace(std::move(*c));
+      stdout_open_ = stderr_open_ = true;
+    } else {
+      fail(Outcome::spawn_failed, c.error().message());
+    }
+  }
+  take_input_records();
+
+  bool exited = !child_;
+  for (;;) {
+    if (child_ && !exited)
+      exited = child_->try_exit().has_value();
+    bool child_finished = !child_ || (exited && !stdout_open_ && !stderr_open_);
+    if (child_finished && in_state_ != InState::receiving && (out_records_.empty() || detached_))
+      break;
+    if (hard_deadline_.expired()) {
+      fail(Outcome::timeout, "worker gave up: the request did not settle in time");
+      break;
+    }
+    if (!forced_ && deadline_.expired())
+      fail(Outcome::timeout,
+           "command ran past PROC_TIMEOUT_MS=" + std::to_string(cfg_.timeout_ms) + " and was killed");
+
+    pollfd p[6];
+    int n = 0, i_in = -1, i_stdin = -1, i_stdout = -1, i_stderr = -1, i_out = -1, i_exit = -1;
+    auto add = [&](int fd, short ev) {
+      p[n] = pollfd{fd, ev, 0};
+      return n++;
+    };
+    if (in_state_ == InState::receiving && to_child_.size() - to_child_pos_ < kMaxPending)
+      i_in = add(in_.reader.fd(), POLLIN);
+    if (child_ && child_->stdin_fd() && (to_child_pos_ < to_child_.size() || body_ended_))
+      i_stdin = add(child_->stdin_fd().get(), POLLOUT);
+    if (stdout_open_ && out_queued_ < kMaxPending)
+      i_stdout = add(child_->stdout_fd().get(), POLLIN);
+    if (stderr_open_)
+      i_stderr = add(child_->stderr_fd().get(), POLLIN);
+    if (!out_records_.empty() && !detached_)
+      i_out = add(out_.get(), POLLOUT);
+    if (child_ && !exited && child_->exit_fd() >= 0)
+      i_exit = add(child_->exit_fd(), POLLIN);
+
+    Deadline wake = forced_ ? hard_deadline_ : deadline_.earlier(hard_deadline_);
+    if (child_ && !exited && child_->exit_fd() < 0)
+      wake = wake.earlier(Deadline::in(Millis(5))); // no pidfd: look now and then
+    int r = ::poll(p, static_cast<nfds_t>(n), wake.poll_timeout_ms());
+    if (r < 0 && errno != EINTR) {
+      fail(Outcome::internal, Error::sys("poll").message());
+      break;
+    }
+    if (r <= 0)
+      continue;
+    if (i_in >= 0 && p[i_in].revents)
+      read_input();
+    if (i_stdin >= 0 && p[i_stdin].revents)
+      write_child_stdin();
+    if (i_stdout >= 0 && p[i_stdout].revents)
+      read_child_stdout();
+    if (i_stderr >= 0 && p[i_stderr].revents)
+      read_child_stderr();
+    if (i_out >= 0 && p[i_out].revents)
+      flush_output();
+    (void)i_exit; // the exit is collected at the top of the loop
+    if (child_ && child_->stdin_fd() && (to_child_pos_ < to_child_.size() || body_ended_))
+      write_child_stdin(); // new input may have arrived
+  }
+
+  // Settle the status.
+  auto &s = result_.status;
+  std::optional<ChildProcess::Exit> ex;
+  if (child_) {
+    child_->kill_group(); // no-op unless it outlived the hard deadline
+    ex = child_->try_exit();
+    child_.reset(); // reaps if still needed
+  }
+  if (ex) {
+    s.exit_code = ex->exit_code;
+    s.signal = ex->signal;
+  }
+  if (forced_) {
+    s.outcome = *forced_;
+  } else if (ex && ex->exit_code == 0) {
+    s.outcome = Outcome::ok;
+  } else {
+    s.outcome = Outcome::failed;
+    if (ex && ex->signal)
+      s.message = "command killed by signal " + std::to_string(ex->signal);
+    else if (ex)
+      s.message = "command exited with status " + std::to_string(ex->exit_code);
+  }
+  if (s.outcome == Outcome::ok && ispell_ && !fixer_.banner_seen()) {
+    s.outcome = Outcome::failed;
+    s.message = "no ispell banner in the output: is PROC_COMMAND an ispell-style checker?";
+  }
+  finish_output();
+  send_status();
+  return std::move(result_);
+}
+
+} // namespace
+
+RunResult run_request(const Config &cfg, const frame::Record &begin, RequestInput in,
+                      const std::string &worker_name) {
+  return Runner(cfg, begin, in, worker_name).run();
+}
+
+} // namespace fifogate

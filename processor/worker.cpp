@@ -1,0 +1,161 @@
+#include "worker.hpp"
+#include "fifogate/fd_io.hpp"
+#include "fifogate/fifo.hpp"
+#include "fifogate/file_lock.hpp"
+#include "fifogate/log.hpp"
+#include "request_runner.hpp"
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace fifogate {
+
+namespace {
+
+constexpr mode_t kMode = 0660; // owner and group: web and processor share a group
+
+void say(const std::string &m) { log_line("processor", m); }
+
+std::string worker_name() {
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  return std::string(host) + ":" + std::to_string(::getpid());
+}
+
+Result<void> prepare_paths(const Config &cfg) {
+  for (const auto *p : {&cfg.input_path, &cfg.output_path, &cfg.status_path})
+    if (auto r = ensure_fifo(*p, kMode); !r)
+      return r;
+  for (const auto &p : {cfg.lock_path, cfg.owner_lock_path()}) {
+    UniqueFd fd(::open(p.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, kMode));
+    if (!fd)
+      return Error::sys("create lock file " + p);
+    ::fchmod(fd.get(), kMode); // O_CREAT's mode is filtered by the umask
+  }
+  return {};
+}
+
+// True when a stop signal is pending (consumes it).
+bool stop_requested(int stop_fd, int timeout_ms) {
+  pollfd p{stop_fd, POLLIN, 0};
+  return ::poll(&p, 1, timeout_ms) > 0;
+}
+
+void log_result(const RunResult &r) {
+  const auto &s = r.status;
+  std::string line = "req=" + s.id.hex() + " outcome=" + outcome_name(s.outcome) +
+                     " exit=" + std::to_string(s.exit_code);
+  if (s.signal)
+    line += " signal=" + std::to_string(s.signal);
+  line += " in=" + std::to_string(r.in_bytes) + "B out=" + std::to_string(r.out_bytes) + "B " +
+          std::to_string(s.duration_ms) + "ms";
+  if (!r.delivered)
+    line += " status=undelivered";
+  if (!s.message.empty())
+    line += " msg=\"" + s.message + "\"";
+  say(line);
+}
+
+} // namespace
+
+int serve(const Config &cfg, int stop_fd) {
+  if (auto r = prepare_paths(cfg); !r) {
+    say("fatal: " + r.error().message());
+    return 111;
+  }
+  // The life lock: one processor per set of FIFOs. A second one waits here
+  // rather than stealing requests (two workers on one FIFO mix their answers).
+  std::optional<FileLock> owner;
+  bool told = false;
+  while (!owner) {
+    auto got = FileLock::try_acquire(cfg.owner_lock_path());
+    if (!got) {
+      say("fatal: " + got.error().message());
+      return 111;
+    }
+    if (*got)
+      owner = std::move(**got);
+    else {
+      if (!told)
+        say("another processor serves " + cfg.input_path + "; waiting for it to go");
+      told = true;
+      if (stop_requested(stop_fd, 500))
+        return 0;
+    }
+  }
+  std::string name = worker_name();
+  std::string info = "worker=" + name + "\nversion=" FIFOGATE_VERSION "\n";
+  if (::ftruncate(owner->fd(), 0) != 0 || ::pwrite(owner->fd(), info.data(), info.size(), 0) < 0)
+    say("warning: cannot record worker info in " + cfg.owner_lock_path());
+
+  auto reader = FifoReader::open(cfg.input_path);
+  if (!reader) {
+    say("fatal: " + reader.error().message());
+    return 111;
+  }
+  say("ready: worker=" + name + " command=\"" + cfg.command_line + "\" protocol=" +
+      (cfg.protocol == Protocol::ispell ? "ispell" : "raw") + " in=" + cfg.input_path);
+
+  frame::Parser parser;
+  bool discarding = false; // after garbage: drop bytes until that writer leaves
+  uint64_t stray = 0;
+  for (;;) {
+    std::optional<frame::Record> begin;
+    while (!begin) {
+      auto rec = parser.next();
+      if (!rec)
+        break;
+      if (rec->kind == frame::Kind::begin)
+        begin = std::move(rec);
+      else
+        ++stray; // leftovers of a request that was given up
+    }
+    while (begin) {
+      RunResult r = run_request(cfg, *begin, RequestInput{*reader, parser}, name);
+      log_result(r);
+      begin = std::move(r.next_begin);
+    }
+    if (parser.corrupt()) {
+      say("input FIFO carried bytes that are not records; dropping them until the writer leaves");
+      parser.reset();
+      discarding = true;
+    }
+    if (parser.buffered() >= frame::kHeaderSize && !parser.corrupt())
+      continue; // more whole records may be waiting
+    if (stray) {
+      say("dropped " + std::to_string(stray) + " stray record(s) of abandoned requests");
+      stray = 0;
+    }
+
+    pollfd p[2] = {{reader->fd(), POLLIN, 0}, {stop_fd, POLLIN, 0}};
+    int n = ::poll(p, 2, -1);
+    if (n < 0 && errno != EINTR) {
+      say("fatal: " + Error::sys("poll").message());
+      return 111;
+    }
+    if (p[1].revents) {
+      say("stop signal: exiting");
+      return 0;
+    }
+    if (!p[0].revents)
+      continue;
+    char buf[65536];
+    auto r = read_some(reader->fd(), buf, sizeof buf);
+    if (r.kind == ReadKind::data) {
+      if (!discarding)
+        parser.feed(buf, r.bytes);
+    } else if (r.kind == ReadKind::eof) {
+      discarding = false;
+      if (auto rn = reader->renew(); !rn) {
+        say("fatal: " + rn.error().message());
+        return 111;
+      }
+    } else if (r.kind == ReadKind::error) {
+      say("fatal: " + Error::sys("read " + cfg.input_path, r.err).message());
+      return 111;
+    }
+  }
+}
+
+} // namespace fifogate

@@ -1,0 +1,256 @@
+#include "exchange.hpp"
+#include "fifogate/fd_io.hpp"
+#include "fifogate/fifo.hpp"
+#include "fifogate/file_lock.hpp"
+#include "fifogate/frame.hpp"
+#include <atomic>
+#include <fcntl.h>
+#include <poll.h>
+#include <thread>
+#include <unistd.h>
+
+namespace fifogate {
+
+const char *exchange_error_name(ExchangeError e) {
+  switch (e) {
+  case ExchangeError::none: return "none";
+  case ExchangeError::busy: return "busy";
+  case ExchangeError::no_worker: return "no_worker";
+  case ExchangeError::worker_lost: return "worker_lost";
+  case ExchangeError::timeout: return "timeout";
+  case ExchangeError::protocol: return "protocol";
+  case ExchangeError::internal: return "internal";
+  }
+  return "internal";
+}
+
+namespace {
+
+// How often a waiting reader checks that the worker is still the same one.
+constexpr Millis kLivenessTick(50);
+
+std::string read_small_file(const std::string &path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd)
+    return {};
+  char buf[512];
+  ssize_t n = ::read(fd.get(), buf, sizeof buf);
+  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
+}
+
+// The worker serving this request, identified by its life lock and the name
+// it wrote there. Gone or replaced means our request is lost with it.
+class WorkerWatch {
+public:
+  explicit WorkerWatch(std::string owner_path)
+      : path_(std::move(owner_path)), identity_(read_small_file(path_)) {}
+  bool alive() const {
+    auto locked = is_locked(path_);
+    return locked.ok() && *locked && read_small_file(path_) == identity_;
+  }
+  std::string name() const {
+    auto p = identity_.find("worker=");
+    if (p == std::string::npos)
+      return {};
+    auto e = identity_.find('\n', p);
+    return identity_.substr(p + 7, e == std::string::npos ? std::string::npos : e - p - 7);
+  }
+
+private:
+  std::string path_, identity_;
+};
+
+struct Failure {
+  ExchangeError error;
+  std::string detail;
+};
+
+// Reads records of kind `kind` for `id` from a FIFO until one flagged last
+// arrives; everything else (a late worker's answer to a request that gave up)
+// is dropped. End of file is not the end: the worker may not have opened its
+// end yet, or a stale writer just left, so the reader renews and waits on.
+class RecordReader {
+public:
+  RecordReader(FifoReader &reader, const RequestId &id, const WorkerWatch &watch,
+               const std::atomic<bool> &cancel)
+      : reader_(reader), id_(id), watch_(watch), cancel_(cancel) {}
+
+  // Calls on_record for each of our records until `done` returns true.
+  template <class OnRecord>
+  std::optional<Failure> run(const Deadline &deadline, const std::string &what,
+                             OnRecord on_record) {
+    char buf[65536];
+    auto next_check = Clock::now() + kLivenessTick;
+    for (;;) {
+      while (auto rec = parser_.next()) {
+        if (rec->id != id_)
+          continue;
+        if (auto f = on_record(*rec); f)
+          return f->error == ExchangeError::none ? std::nullopt : f;
+      }
+      if (parser_.corrupt())
+        return Failure{ExchangeError::protocol, what + ": bytes that are not records"};
+      if (cancel_.load())
+        return Failure{ExchangeError::worker_lost, what + ": cancelled"};
+      if (deadline.expired())
+        return Failure{ExchangeError::timeout, what + ": no answer before the deadline"};
+      if (Clock::now() >= next_check) {
+        if (!watch_.alive())
+          return Failure{ExchangeError::worker_lost, what + ": the worker exited mid-request"};
+        next_check = Clock::now() + kLivenessTick;
+      }
+      Deadline tick = deadline.earlier(Deadline(next_check));
+      int rev = poll_one(reader_.fd(), POLLIN, tick);
+      if (rev < 0)
+        return Failure{ExchangeError::internal, Error::sys("poll " + what).message()};
+      if (rev == 0)
+        continue;
+      auto r = read_some(reader_.fd(), buf, sizeof buf);
+      if (r.kind == ReadKind::data) {
+        parser_.feed(buf, r.bytes);
+      } else if (r.kind == ReadKind::eof) {
+        if (auto rn = reader_.renew(); !rn)
+          return Failure{ExchangeError::internal, rn.error().message()};
+        next_check = Clock::now(); // a writer left: was it our worker dying?
+      } else if (r.kind == ReadKind::error) {
+        return Failure{ExchangeError::internal, Error::sys("read " + what, r.err).message()};
+      }
+    }
+  }
+
+private:
+  FifoReader &reader_;
+  RequestId id_;
+  const WorkerWatch &watch_;
+  const std::atomic<bool> &cancel_;
+  frame::Parser parser_;
+};
+
+std::optional<Failure> send_body(int fd, const RequestId &id, std::string_view body,
+                                 const Deadline &deadline, const std::string &path) {
+  std::string what = "write " + path;
+  const size_t total = body.size();
+  auto send = [&](frame::Kind k, std::string_view payload) {
+    return write_atomic(fd, frame::encode(k, id, payload), deadline, what);
+  };
+  Result<void> r = send(frame::Kind::begin, "len=" + std::to_string(body.size()));
+  while (r && !body.empty()) {
+    auto piece = body.substr(0, frame::kMaxPayload);
+    body.remove_prefix(piece.size());
+    r = send(frame::Kind::data, piece);
+  }
+  if (r)
+    r = send(frame::Kind::end, std::to_string(total));
+  if (!r) {
+    int code = r.error().code;
+    if (code == EPIPE)
+      return Failure{ExchangeError::worker_lost, r.error().message() + ": the worker exited"};
+    if (code == ETIMEDOUT)
+      return Failure{ExchangeError::timeout, r.error().message()};
+    return Failure{ExchangeError::internal, r.error().message()};
+  }
+  return std::nullopt;
+}
+
+} // namespace
+
+ExchangeResult exchange(const Config &cfg, const RequestId &id, std::string_view body) {
+  ExchangeResult res;
+  auto t0 = Clock::now();
+  Deadline wait = Deadline::in(Millis(cfg.wait_ms));
+  auto fail = [&](ExchangeError e, std::string detail) {
+    res.error = e;
+    res.detail = std::move(detail);
+    return res;
+  };
+
+  auto lock = FileLock::acquire(cfg.lock_path, wait);
+  if (!lock) {
+    if (lock.error().code == ETIMEDOUT)
+      return fail(ExchangeError::busy, lock.error().message());
+    if (lock.error().code == ENOENT)
+      return fail(ExchangeError::no_worker, lock.error().message() + " (has a processor started?)");
+    return fail(ExchangeError::internal, lock.error().message());
+  }
+  // Read ends first: the worker opens its write ends without waiting, and
+  // takes "no reader" to mean we are gone.
+  auto out = FifoReader::open(cfg.output_path);
+  if (!out)
+    return fail(ExchangeError::no_worker, out.error().message());
+  auto status = FifoReader::open(cfg.status_path);
+  if (!status)
+    return fail(ExchangeError::no_worker, status.error().message());
+  auto in = open_fifo_writer(cfg.input_path, wait);
+  res.wait_ms = std::chrono::duration_cast<Millis>(Clock::now() - t0).count();
+  if (!in) {
+    int code = in.error().code;
+    if (code == ENXIO || code == ENOENT)
+      return fail(ExchangeError::no_worker, in.error().message());
+    return fail(ExchangeError::internal, in.error().message());
+  }
+  WorkerWatch watch(cfg.owner_lock_path());
+  res.worker = watch.name();
+  Deadline deadline = Deadline::in(Millis(cfg.web_exchange_ms()));
+  std::atomic<bool> cancel{false};
+
+  // The output reader starts before the first body byte is written: a command
+  // that answers while it reads would otherwise fill the output pipe and stall
+  // with our body half sent.
+  std::optional<Failure> out_failure;
+  std::thread reader([&] {
+    RecordReader rr(*out, id, watch, cancel);
+    size_t cap = static_cast<size_t>(cfg.max_output_bytes);
+    out_failure = rr.run(deadline, "read " + cfg.output_path,
+                         [&](const frame::Record &rec) -> std::optional<Failure> {
+                           if (rec.kind == frame::Kind::data) {
+                             if (res.output.size() + rec.payload.size() > cap)
+                               return Failure{ExchangeError::protocol, "output over the cap"};
+                             res.output += rec.payload;
+                             return std::nullopt;
+                           }
+                           if (rec.kind != frame::Kind::end)
+                             return std::nullopt;
+                           if (rec.payload != std::to_string(res.output.size()))
+                             return Failure{ExchangeError::protocol,
+                                            "output length mismatch: worker sent " + rec.payload +
+                                                ", got " + std::to_string(res.output.size())};
+                           return Failure{ExchangeError::none, {}};
+                         });
+  });
+  std::optional<Failure> send_failure =
+      send_body(in->get(), id, body, deadline, cfg.input_path);
+  in->reset(); // EOF: the body is complete (or abandoned)
+  if (send_failure)
+    cancel = true;
+  reader.join();
+  if (send_failure)
+    return fail(send_failure->error, send_failure->detail);
+  if (out_failure)
+    return fail(out_failure->error, out_failure->detail);
+
+  std::string status_text;
+  RecordReader sr(*status, id, watch, cancel);
+  auto st_failure = sr.run(deadline, "read " + cfg.status_path,
+                           [&](const frame::Record &rec) -> std::optional<Failure> {
+                             if (rec.kind != frame::Kind::status)
+                               return std::nullopt;
+                             status_text += rec.payload;
+                             if (status_text.size() > kMaxStderr + 4096)
+                               return Failure{ExchangeError::protocol, "status record too long"};
+                             if (rec.last)
+                               return Failure{ExchangeError::none, {}};
+                             return std::nullopt;
+                           });
+  if (st_failure)
+    return fail(st_failure->error, st_failure->detail);
+  auto decoded = decode_status(status_text);
+  if (!decoded)
+    return fail(ExchangeError::protocol, decoded.error().message());
+  if (decoded->id != id)
+    return fail(ExchangeError::protocol, "status record for another request");
+  res.status = std::move(*decoded);
+  res.error = ExchangeError::none;
+  return res;
+}
+
+} // namespace fifogate

@@ -1,0 +1,39 @@
+#pragma once
+#include "fifogate/config.hpp"
+#include "fifogate/request_id.hpp"
+#include "fifogate/status_record.hpp"
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace fifogate {
+
+// How an exchange with the worker ended, before looking at the command's outcome.
+enum class ExchangeError {
+  none,        // the worker answered: see status
+  busy,        // the request lock was not free within PROC_WAIT_MS
+  no_worker,   // nobody had the input FIFO open within PROC_WAIT_MS
+  worker_lost, // the worker exited or was replaced during the request
+  timeout,     // no complete answer within PROC_TIMEOUT_MS + grace
+  protocol,    // the worker's answer did not add up
+  internal,    // a local failure (fd limit, bad path...)
+};
+const char *exchange_error_name(ExchangeError e);
+
+struct ExchangeResult {
+  ExchangeError error = ExchangeError::internal;
+  std::string detail;               // for humans and logs, with context
+  std::string output;               // the command's stdout, byte for byte
+  std::optional<StatusRecord> status;
+  std::string worker;               // who served it, when known
+  int64_t wait_ms = 0;              // time spent waiting for the lock and worker
+};
+
+// One request over the FIFOs, holding the request lock throughout:
+// lock -> open output and status read ends -> start the output reader thread ->
+// write the body records -> close the input (EOF) -> join the reader ->
+// read the status record. Every step has a deadline; nothing can hang.
+ExchangeResult exchange(const Config &cfg, const RequestId &id, std::string_view body);
+
+} // namespace fifogate

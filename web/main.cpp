@@ -1,0 +1,72 @@
+#include "fifogate/config.hpp"
+#include "fifogate/log.hpp"
+#include "http_server.hpp"
+#include <csignal>
+#include <cstring>
+#include <iostream>
+#include <pthread.h>
+#include <thread>
+
+namespace {
+
+const char *kUsage = R"(usage: fifogate-web [--help | --version]
+
+The HTTP front end: GET / serves the form page; POST /process hands the body
+to the worker over the FIFOs and answers with the command's stdout.
+SIGTERM or SIGINT: stop accepting, finish requests in flight, exit 0.
+Exit codes: 0 stopped by signal, 100 bad usage or configuration, 111 system error.
+
+)";
+
+} // namespace
+
+int main(int argc, char **argv) {
+  for (int i = 1; i < argc; ++i) {
+    if (!std::strcmp(argv[i], "--help") || !std::strcmp(argv[i], "-h")) {
+      std::cout << kUsage << fifogate::config_help();
+      return 0;
+    }
+    if (!std::strcmp(argv[i], "--version")) {
+      std::cout << "fifogate-web " FIFOGATE_VERSION "\n";
+      return 0;
+    }
+    std::cerr << "fifogate-web: unknown argument " << argv[i] << "\n" << kUsage;
+    return 100;
+  }
+  auto cfg = fifogate::config_from(fifogate::process_env());
+  if (!cfg) {
+    fifogate::log_line("web", "fatal: " + cfg.error().message());
+    return 100;
+  }
+  std::signal(SIGPIPE, SIG_IGN);
+  // Block the stop signals in every thread; one thread waits for them and
+  // calls stop() (never from a signal handler).
+  sigset_t stop;
+  sigemptyset(&stop);
+  sigaddset(&stop, SIGTERM);
+  sigaddset(&stop, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop, nullptr);
+
+  fifogate::WebServer server(*cfg);
+  int port = server.bind();
+  if (port < 0) {
+    fifogate::log_line("web", "fatal: cannot listen on " + cfg->host + ":" + std::to_string(cfg->port));
+    return 111;
+  }
+  fifogate::log_line("web", "listening on http://" + cfg->host + ":" + std::to_string(port) +
+                                "/ (workers: " + cfg->input_path + ")");
+  std::thread waiter([&] {
+    int sig = 0;
+    sigwait(&stop, &sig);
+    fifogate::log_line("web", std::string("signal ") + strsignal(sig) + ": finishing requests in flight");
+    server.stop();
+  });
+  bool ok = server.run();
+  if (waiter.joinable()) {
+    // run() ended without a signal (listen failed): wake the waiter and leave.
+    pthread_kill(waiter.native_handle(), SIGTERM);
+    waiter.join();
+  }
+  fifogate::log_line("web", "stopped");
+  return ok ? 0 : 111;
+}
