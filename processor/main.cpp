@@ -1,4 +1,5 @@
 #include "fifogate/config.hpp"
+#include "fifogate/file_lock.hpp"
 #include "fifogate/log.hpp"
 #include "worker.hpp"
 #include <csignal>
@@ -6,19 +7,37 @@
 #include <fcntl.h>
 #include <iostream>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace {
 
-const char *kUsage = R"(usage: fifogate-processor [--help | --version]
+const char *kUsage = R"(usage: fifogate-processor [--help | --version | --healthcheck]
 
 The worker: creates the FIFOs and lock file if missing, then runs PROC_COMMAND
 once per request with its stdin fed from the input FIFO and its stdout relayed
 to the output FIFO, and reports exit status and stderr on the status FIFO.
 SIGTERM or SIGINT: finish the request in progress, then exit 0.
 Exit codes: 0 stopped by signal, 100 bad usage or configuration, 111 system error.
+--healthcheck: exit 0 when the FIFOs exist and a processor holds PROC_LOCK.worker.
 
 )";
+
+int healthcheck(const fifogate::Config &cfg) {
+  struct stat st {};
+  for (const auto *p : {&cfg.input_path, &cfg.output_path, &cfg.status_path})
+    if (::stat(p->c_str(), &st) != 0 || !S_ISFIFO(st.st_mode)) {
+      std::cerr << "unhealthy: " << *p << " is not a FIFO\n";
+      return 1;
+    }
+  auto held = fifogate::is_locked(cfg.owner_lock_path());
+  if (!held.ok() || !*held) {
+    std::cerr << "unhealthy: no processor holds " << cfg.owner_lock_path() << "\n";
+    return 1;
+  }
+  std::cout << "healthy\n";
+  return 0;
+}
 
 // fds 0-2 must be taken, or the first pipe we make could become "stdin".
 void ensure_std_fds() {
@@ -30,7 +49,12 @@ void ensure_std_fds() {
 } // namespace
 
 int main(int argc, char **argv) {
+  bool check = false;
   for (int i = 1; i < argc; ++i) {
+    if (!std::strcmp(argv[i], "--healthcheck")) {
+      check = true;
+      continue;
+    }
     if (!std::strcmp(argv[i], "--help") || !std::strcmp(argv[i], "-h")) {
       std::cout << kUsage << fifogate::config_help();
       return 0;
@@ -48,6 +72,8 @@ int main(int argc, char **argv) {
     fifogate::log_line("processor", "fatal: " + cfg.error().message());
     return 100;
   }
+  if (check)
+    return healthcheck(*cfg);
   // Writes to a FIFO whose reader left must fail with EPIPE, not kill us.
   // (The command gets every signal back to default before exec.)
   std::signal(SIGPIPE, SIG_IGN);

@@ -469,6 +469,19 @@ WebServer::WebServer(Config cfg) : impl_(std::make_unique<Impl>()) {
 }
 WebServer::~WebServer() = default;
 
+int http_healthcheck(int port) {
+  httplib::Client cli("127.0.0.1", port);
+  cli.set_connection_timeout(2, 0);
+  cli.set_read_timeout(3, 0);
+  auto res = cli.Get("/healthz");
+  if (!res) {
+    std::fprintf(stderr, "unhealthy: no HTTP answer on 127.0.0.1:%d\n", port);
+    return 1;
+  }
+  std::printf("healthy: /healthz answered %d %s", res->status, res->body.c_str());
+  return 0;
+}
+
 int WebServer::bind() {
   if (impl_->cfg.port == 0)
     impl_->port = impl_->svr.bind_to_any_port(impl_->cfg.host);

@@ -20,4 +20,8 @@ private:
   std::unique_ptr<Impl> impl_;
 };
 
+// GET /healthz on 127.0.0.1:port with a short timeout: 0 when any HTTP answer
+// comes back, 1 otherwise. Prints the status line.
+int http_healthcheck(int port);
+
 } // namespace fifogate

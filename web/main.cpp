@@ -9,19 +9,26 @@
 
 namespace {
 
-const char *kUsage = R"(usage: fifogate-web [--help | --version]
+const char *kUsage = R"(usage: fifogate-web [--help | --version | --healthcheck]
 
 The HTTP front end: GET / serves the form page; POST /process hands the body
 to the worker over the FIFOs and answers with the command's stdout.
 SIGTERM or SIGINT: stop accepting, finish requests in flight, exit 0.
 Exit codes: 0 stopped by signal, 100 bad usage or configuration, 111 system error.
+--healthcheck: GET /healthz on 127.0.0.1:PORT; exit 0 when the server answers
+(it reports 503 there while no worker runs: that is the processor's health).
 
 )";
 
 } // namespace
 
 int main(int argc, char **argv) {
+  bool check = false;
   for (int i = 1; i < argc; ++i) {
+    if (!std::strcmp(argv[i], "--healthcheck")) {
+      check = true;
+      continue;
+    }
     if (!std::strcmp(argv[i], "--help") || !std::strcmp(argv[i], "-h")) {
       std::cout << kUsage << fifogate::config_help();
       return 0;
@@ -38,6 +45,8 @@ int main(int argc, char **argv) {
     fifogate::log_line("web", "fatal: " + cfg.error().message());
     return 100;
   }
+  if (check)
+    return fifogate::http_healthcheck(cfg->port);
   std::signal(SIGPIPE, SIG_IGN);
   // Block the stop signals in every thread; one thread waits for them and
   // calls stop() (never from a signal handler).
