@@ -7,6 +7,7 @@
 #include <boost/process/search_path.hpp>
 #include <csignal>
 #include <fcntl.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -25,6 +26,9 @@ struct ChildSetup : bp::extend::handler {
   int in, out, err;
   template <class Executor> void on_exec_setup(Executor &) const {
     ::setpgid(0, 0);
+    // If the processor is killed, the command goes too instead of running on
+    // unsupervised (it is in its own group, so the group kill cannot reach it then).
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     struct sigaction dfl {};
     dfl.sa_handler = SIG_DFL;
     for (int s = 1; s < NSIG; ++s)

@@ -404,7 +404,10 @@ RunResult Runner::run() {
     ex = child_->try_exit();
     child_.reset(); // reaps if still needed
   }
-  if (ex) {
+  // When the request was void before the command finished (bad input, a sender
+  // or reader that went away), the kill we sent is not the command's result.
+  bool command_result_matters = !forced_ || *forced_ == Outcome::timeout || *forced_ == Outcome::output_limit;
+  if (ex && command_result_matters) {
     s.exit_code = ex->exit_code;
     s.signal = ex->signal;
   }

@@ -3,7 +3,7 @@
 namespace fifogate {
 
 bool Utf8Validator::fail(const char *what) {
-  error_ = std::string(what) + " at byte " + std::to_string(offset_);
+  error_ = std::string(what) + " at byte " + std::to_string(need_ ? seq_start_ : offset_);
   return false;
 }
 
@@ -13,6 +13,7 @@ bool Utf8Validator::feed(std::string_view bytes) {
   for (char ch : bytes) {
     auto b = static_cast<unsigned char>(ch);
     if (need_ == 0) {
+      seq_start_ = offset_;
       if (b == 0)
         return fail("NUL byte");
       if (b < 0x80) {
@@ -31,8 +32,10 @@ bool Utf8Validator::feed(std::string_view bytes) {
         return fail("invalid UTF-8");
       code_ = (code_ << 6) | (b & 0x3Fu);
       if (--need_ == 0) {
-        if (code_ < min_ || code_ > 0x10FFFF || (code_ >= 0xD800 && code_ <= 0xDFFF))
+        if (code_ < min_ || code_ > 0x10FFFF || (code_ >= 0xD800 && code_ <= 0xDFFF)) {
+          offset_ = seq_start_;
           return fail("invalid UTF-8");
+        }
       }
     }
     ++offset_;
@@ -43,8 +46,11 @@ bool Utf8Validator::feed(std::string_view bytes) {
 bool Utf8Validator::finish() {
   if (!error_.empty())
     return false;
-  if (need_ != 0)
+  if (need_ != 0) {
+    need_ = 0;
+    offset_ = seq_start_;
     return fail("truncated UTF-8 sequence");
+  }
   return true;
 }
 

@@ -1,0 +1,56 @@
+# fifogate-processor: the worker that runs PROC_COMMAND (aspell -a) per request.
+# Build context: the repository root.
+#   docker build -f docker/processor.Dockerfile -t fifogate-processor .
+#
+# The build stage is byte-for-byte the same in docker/web.Dockerfile, so
+# whichever image is built second reuses the first one's cached layers (one
+# compile for both binaries).
+
+# ---- build: compiler, -dev packages, both binaries ---------------------------
+FROM debian:bookworm-slim AS build
+ARG DEBIAN_FRONTEND=noninteractive
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends \
+      g++ cmake make pkg-config \
+      libcpp-httplib-dev libboost-dev libboost-filesystem-dev nlohmann-json3-dev \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY . .
+RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=Release -DFIFOGATE_TESTS=OFF \
+ && cmake --build /build -j"$(nproc)" \
+ && strip --strip-unneeded /build/web/fifogate-web /build/processor/fifogate-processor
+
+# ---- runtime: the binary, its shared libraries and the default command -------
+FROM debian:bookworm-slim
+ARG DEBIAN_FRONTEND=noninteractive
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libboost-filesystem1.74.0 libstdc++6 aspell aspell-en \
+ && rm -rf /var/lib/apt/lists/*
+# Same ids in both images: group fifogate (4567) owns the FIFOs and lock files
+# (mode 0660); web runs as 4568, processor as 4569, neither as root.  The
+# shared directory is root:fifogate 2770 so a fresh named volume mounted here
+# starts out writable by the group, and files made in it belong to the group.
+RUN groupadd --system --gid 4567 fifogate \
+ && useradd --system --uid 4568 --gid fifogate --no-create-home --home-dir /nonexistent \
+      --shell /usr/sbin/nologin fifogate-web \
+ && useradd --system --uid 4569 --gid fifogate --no-create-home --home-dir /nonexistent \
+      --shell /usr/sbin/nologin fifogate-proc \
+ && install -d -o root -g fifogate -m 2770 /run/fifogate
+COPY --from=build /build/processor/fifogate-processor /usr/local/bin/fifogate-processor
+# Fail the build here, not at run time, when a shared library is missing.
+RUN if ldd /usr/local/bin/fifogate-processor | grep 'not found'; then exit 1; fi \
+ && /usr/local/bin/fifogate-processor --version \
+ && echo 'fifogate' | aspell -a >/dev/null
+
+LABEL org.opencontainers.image.title="fifogate-processor" \
+      org.opencontainers.image.description="fifogate worker: runs PROC_COMMAND (default aspell -a) once per request"
+# HOME: aspell looks there for personal dictionaries; /tmp is a tmpfs in
+# docker-compose.yml, where the root filesystem is read-only.
+ENV HOME=/tmp
+USER 4569:4567
+HEALTHCHECK --interval=10s --timeout=5s --start-period=5s --retries=3 \
+  CMD ["/usr/local/bin/fifogate-processor", "--healthcheck"]
+# umask 0007 keeps anything the worker or its command creates out of reach
+# of other users (the FIFOs and lock files get 0660 whatever the umask).
+ENTRYPOINT ["/bin/sh", "-c", "umask 0007 && exec /usr/local/bin/fifogate-processor \"$@\"", "fifogate-processor"]
+CMD []

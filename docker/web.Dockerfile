@@ -1,0 +1,54 @@
+# fifogate-web: the HTTP front end.  Build context: the repository root.
+#   docker build -f docker/web.Dockerfile -t fifogate-web .
+#
+# The build stage is byte-for-byte the same in docker/processor.Dockerfile, so
+# whichever image is built second reuses the first one's cached layers (one
+# compile for both binaries).
+
+# ---- build: compiler, -dev packages, both binaries ---------------------------
+FROM debian:bookworm-slim AS build
+ARG DEBIAN_FRONTEND=noninteractive
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends \
+      g++ cmake make pkg-config \
+      libcpp-httplib-dev libboost-dev libboost-filesystem-dev nlohmann-json3-dev \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY . .
+RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=Release -DFIFOGATE_TESTS=OFF \
+ && cmake --build /build -j"$(nproc)" \
+ && strip --strip-unneeded /build/web/fifogate-web /build/processor/fifogate-processor
+
+# ---- runtime: the binary and its shared libraries, nothing else --------------
+FROM debian:bookworm-slim
+ARG DEBIAN_FRONTEND=noninteractive
+# libcpp-httplib0.11 brings libssl3, zlib1g and libbrotli1 (see `ldd` below).
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libcpp-httplib0.11 libstdc++6 \
+ && rm -rf /var/lib/apt/lists/*
+# Same ids in both images: group fifogate (4567) owns the FIFOs and lock files
+# (mode 0660); web runs as 4568, processor as 4569, neither as root.  The
+# shared directory is root:fifogate 2770 so a fresh named volume mounted here
+# starts out writable by the group, and files made in it belong to the group.
+RUN groupadd --system --gid 4567 fifogate \
+ && useradd --system --uid 4568 --gid fifogate --no-create-home --home-dir /nonexistent \
+      --shell /usr/sbin/nologin fifogate-web \
+ && useradd --system --uid 4569 --gid fifogate --no-create-home --home-dir /nonexistent \
+      --shell /usr/sbin/nologin fifogate-proc \
+ && install -d -o root -g fifogate -m 2770 /run/fifogate
+COPY --from=build /build/web/fifogate-web /usr/local/bin/fifogate-web
+# Fail the build here, not at run time, when a shared library is missing.
+RUN if ldd /usr/local/bin/fifogate-web | grep 'not found'; then exit 1; fi \
+ && /usr/local/bin/fifogate-web --version
+
+LABEL org.opencontainers.image.title="fifogate-web" \
+      org.opencontainers.image.description="fifogate HTTP front end: POST /process hands the body to the processor over FIFOs"
+USER 4568:4567
+EXPOSE 4567
+HEALTHCHECK --interval=10s --timeout=5s --start-period=5s --retries=3 \
+  CMD ["/usr/local/bin/fifogate-web", "--healthcheck"]
+# umask 0007: the web creates PROC_LOCK itself when it gets a request before
+# any processor ran, with mode 0660 filtered by the umask; with the usual 022
+# that file would be 0640 and the processor (another uid) could not open it.
+ENTRYPOINT ["/bin/sh", "-c", "umask 0007 && exec /usr/local/bin/fifogate-web \"$@\"", "fifogate-web"]
+CMD []

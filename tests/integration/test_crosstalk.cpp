@@ -1,0 +1,146 @@
+// One request's bytes never reach another request's client. Each test builds
+// one of the ways a fixed FIFO trio leaks between requests, for real.
+#include "../support/stack.hpp"
+#include "fifogate/fd_io.hpp"
+#include "fifogate/fifo.hpp"
+#include "fifogate/file_lock.hpp"
+#include "fifogate/frame.hpp"
+#include "fifogate/status_record.hpp"
+#include <csignal>
+#include <future>
+#include <gtest/gtest.h>
+
+using namespace fgtest;
+using namespace fifogate;
+using namespace std::chrono;
+
+// A sender that took the lock, opened its ends like the web does, began a
+// request and vanished mid-body.
+struct Ghost {
+  UniqueFd out, status, in;
+  void reset() {
+    in.reset();
+    out.reset();
+    status.reset();
+  }
+};
+static Ghost half_sent_request(const Stack &s, const std::string &body_part) {
+  std::signal(SIGPIPE, SIG_IGN);
+  auto env = s.env();
+  auto lock = FileLock::acquire(env["PROC_LOCK"], Deadline::in(seconds(2)));
+  EXPECT_TRUE(lock.ok());
+  Ghost g;
+  g.out = std::move(*open_fifo_reader(env["PROC_OUTPUT"]));
+  g.status = std::move(*open_fifo_reader(env["PROC_STATUS"]));
+  auto in = open_fifo_writer(env["PROC_INPUT"], Deadline::in(seconds(2)));
+  EXPECT_TRUE(in.ok());
+  auto id = RequestId::random();
+  std::string recs = frame::encode(frame::Kind::begin, id, "len=1000") +
+                     frame::encode(frame::Kind::data, id, body_part);
+  EXPECT_TRUE(write_all(in->get(), recs, Deadline::in(seconds(2)), "raw").ok());
+  g.in = std::move(*in);
+  return g; // the lock is released here; the ends stay open
+}
+
+TEST(CrossTalk, InputOfASenderThatVanishedIsNeverMerged) {
+  Stack s;
+  s.start_processor();
+  s.start_web();
+  // Worst case: the dead sender's input end is still open when the next
+  // request writes, so the worker sees no end of file between the two.
+  Ghost ghost = half_sent_request(s, "helo ghostwordzz\n");
+  auto a = s.post("wrld\n");
+  ASSERT_EQ(a.status, 200) << a.body;
+  EXPECT_EQ(a.body, aspell_direct("wrld\n"));
+  EXPECT_EQ(a.body.find("ghostwordzz"), std::string::npos);
+  ghost.reset();
+  // And when it has closed (end of file without an end record).
+  Ghost closed = half_sent_request(s, "another ghostwordzz\n");
+  closed.in.reset(); // end of file on the input, no end record
+  EXPECT_TRUE(eventually([&] { return s.processor_log().find("the sender closed the input FIFO") != std::string::npos; },
+                         seconds(5)))
+      << s.processor_log();
+  closed.reset();
+  auto b = s.post("helo\n");
+  EXPECT_EQ(b.body, aspell_direct("helo\n"));
+  std::string log = s.processor_log();
+  EXPECT_NE(log.find("outcome=truncated"), std::string::npos) << log;
+  EXPECT_NE(log.find("the sender went away"), std::string::npos) << log;
+}
+
+TEST(CrossTalk, TailOfATimedOutAnswerIsNotReadByTheNextRequest) {
+  // The worker allows the command 20 s; the web gives up after 1 s + 2 s grace,
+  // while the command is still printing.
+  Stack s(Env{{"PROC_COMMAND",
+            "sh -c 'read l; case \"$l\" in slow*) i=0; while [ $i -lt 40 ]; do echo stale-$i; "
+            "sleep 0.1; i=$((i+1)); done;; *) echo \"answer:$l\";; esac'"}});
+  s.start_processor({{"PROC_TIMEOUT_MS", "20000"}});
+  s.start_web({{"PROC_TIMEOUT_MS", "1000"}, {"PROC_WAIT_MS", "5000"}});
+  auto first = s.post("slow\n");
+  EXPECT_EQ(first.status, 504) << first.body;
+  // Next in line while the worker still writes the old answer and its status.
+  auto second = s.post("two\n");
+  EXPECT_EQ(second.status, 200) << second.body;
+  EXPECT_EQ(second.body, "answer:two\n");
+  EXPECT_EQ(second.header("x-outcome"), "ok");
+  auto third = s.post("three\n");
+  EXPECT_EQ(third.body, "answer:three\n");
+}
+
+TEST(CrossTalk, StaleStatusRecordsAreDropped) {
+  Stack s;
+  s.start_processor();
+  s.start_web();
+  // Someone writes a status record for a request nobody waits for, and junk.
+  auto env = s.env();
+  auto st_reader = open_fifo_reader(env["PROC_STATUS"]); // so the write can happen
+  auto w = try_open_fifo_writer(env["PROC_STATUS"]);
+  ASSERT_TRUE(w.ok());
+  StatusRecord fake;
+  fake.id = RequestId::random();
+  fake.outcome = Outcome::failed;
+  fake.exit_code = 99;
+  ASSERT_TRUE(write_all(w->get(), frame::encode_message(frame::Kind::status, fake.id, encode_status(fake)),
+                        Deadline::in(seconds(1)), "fake")
+                  .ok());
+  w->reset();
+  auto a = s.post("helo\n");
+  EXPECT_EQ(a.status, 200) << a.body;
+  EXPECT_EQ(a.header("x-exit-code"), "0");
+  EXPECT_EQ(a.body, aspell_direct("helo\n"));
+}
+
+TEST(CrossTalk, ALingeringCommandCannotSwallowTheNextBody) {
+  // The command answers, then leaves a background process holding its stdin
+  // (as an exiting aspell can). With a FIFO as stdin, the next body would go
+  // to that process.
+  Stack s(Env{{"PROC_COMMAND", "sh -c 'read l; echo \"got:$l\"; sleep 5 <&0 & exit 0'"}});
+  s.start_processor();
+  s.start_web();
+  for (std::string w : {"one", "two", "three"}) {
+    auto t0 = steady_clock::now();
+    auto a = s.post(w + "\n");
+    EXPECT_EQ(a.status, 200);
+    EXPECT_EQ(a.body, "got:" + w + "\n");
+    EXPECT_LT(steady_clock::now() - t0, seconds(3));
+  }
+  EXPECT_TRUE(eventually([&] { return children_of(s.processor().pid()).empty(); }, seconds(2)));
+}
+
+TEST(CrossTalk, ASecondProcessorWaitsInsteadOfSharingTheFifos) {
+  Stack s;
+  s.start_processor();
+  s.start_web();
+  Proc second(FIFOGATE_PROCESSOR_BIN, {}, s.env(), s.dir() + "/second.log");
+  ASSERT_TRUE(eventually([&] { return read_file(s.dir() + "/second.log").find("waiting") != std::string::npos; },
+                         seconds(5)));
+  for (int i = 0; i < 5; ++i) {
+    auto a = s.post("helo\n");
+    EXPECT_EQ(a.body, aspell_direct("helo\n")); // one banner, one answer
+  }
+  s.processor().kill_and_reap();
+  ASSERT_TRUE(eventually([&] { return read_file(s.dir() + "/second.log").find("ready:") != std::string::npos; },
+                         seconds(5)));
+  auto b = s.post("wrld\n");
+  EXPECT_EQ(b.body, aspell_direct("wrld\n"));
+}

@@ -1,0 +1,88 @@
+// Nothing leaks over many requests; SIGTERM lets requests in flight finish.
+#include "../support/stack.hpp"
+#include <csignal>
+#include <future>
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+using namespace fgtest;
+using namespace std::chrono;
+
+TEST(Lifecycle, NoFdOrProcessLeakAfterHundredsOfRequests) {
+  Stack s(Env{{"PROC_TIMEOUT_MS", "3000"}});
+  s.start_processor();
+  s.start_web();
+  auto mix = [&](int i) {
+    switch (i % 5) {
+    case 0: return s.post("helo wrld\n").status;
+    case 1: return s.post("bad \xff\n").status;
+    case 2: return s.post("").status;
+    case 3: return http_get(s.port(), "/process").status;
+    default: return http_raw(s.port(), "POST /process HTTP/1.1\r\nContent-Length: 50\r\n\r\nshort",
+                             milliseconds(50)).status;
+    }
+  };
+  for (int i = 0; i < 25; ++i)
+    mix(i);
+  int web_fds = count_fds(s.web().pid()), proc_fds = count_fds(s.processor().pid());
+  int ok = 0;
+  for (int i = 0; i < 300; ++i)
+    ok += mix(i) == 200;
+  EXPECT_GE(ok, 120);
+  EXPECT_TRUE(eventually([&] { return count_fds(s.web().pid()) == web_fds; }, seconds(10)))
+      << count_fds(s.web().pid()) << " vs " << web_fds;
+  EXPECT_EQ(count_fds(s.processor().pid()), proc_fds);
+  EXPECT_TRUE(children_of(s.processor().pid()).empty());
+  EXPECT_TRUE(children_of(s.web().pid()).empty());
+}
+
+TEST(Lifecycle, SigtermOnTheWebFinishesRequestsInFlight) {
+  Stack s(Env{{"PROC_COMMAND", "sh -c 'sleep 1; cat'"}});
+  s.start_processor();
+  s.start_web();
+  auto pending = std::async(std::launch::async, [&] { return s.post("in flight\n"); });
+  ASSERT_TRUE(eventually([&] { return !children_of(s.processor().pid()).empty(); }, seconds(5)));
+  s.web().signal(SIGTERM);
+  auto a = pending.get();
+  EXPECT_EQ(a.status, 200);
+  EXPECT_EQ(a.body, "in flight\n");
+  auto st = s.web().wait(seconds(10));
+  ASSERT_TRUE(st.has_value());
+  EXPECT_TRUE(WIFEXITED(*st) && WEXITSTATUS(*st) == 0) << *st;
+}
+
+TEST(Lifecycle, SigtermOnTheProcessorFinishesTheRequestFirst) {
+  Stack s(Env{{"PROC_COMMAND", "sh -c 'sleep 1; cat'"}});
+  s.start_processor();
+  s.start_web();
+  auto pending = std::async(std::launch::async, [&] { return s.post("in flight\n"); });
+  ASSERT_TRUE(eventually([&] { return !children_of(s.processor().pid()).empty(); }, seconds(5)));
+  s.processor().signal(SIGTERM);
+  auto a = pending.get();
+  EXPECT_EQ(a.status, 200);
+  EXPECT_EQ(a.body, "in flight\n");
+  auto st = s.processor().wait(seconds(10));
+  ASSERT_TRUE(st.has_value());
+  EXPECT_TRUE(WIFEXITED(*st) && WEXITSTATUS(*st) == 0) << *st;
+}
+
+TEST(Lifecycle, HelpListsEveryVariable) {
+  for (const char *bin : {FIFOGATE_WEB_BIN, FIFOGATE_PROCESSOR_BIN}) {
+    std::string out = run_capture({bin, "--help"}, "");
+    for (const char *var : {"PROC_INPUT", "PROC_OUTPUT", "PROC_STATUS", "PROC_LOCK", "PROC_COMMAND",
+                            "PROC_PROTOCOL", "PROC_TIMEOUT_MS", "PROC_WAIT_MS", "HOST", "PORT",
+                            "MAX_BODY_BYTES", "MAX_OUTPUT_BYTES", "WEB_THREADS", "WEB_QUEUE"})
+      EXPECT_NE(out.find(var), std::string::npos) << bin << " --help lacks " << var;
+  }
+}
+
+TEST(Lifecycle, ProcessorRefusesANonFifoPath) {
+  Stack s;
+  write_file(s.dir() + "/in", "I am a regular file");
+  Proc p(FIFOGATE_PROCESSOR_BIN, {}, s.env(), s.dir() + "/p.log");
+  auto st = p.wait(seconds(5));
+  ASSERT_TRUE(st.has_value());
+  EXPECT_EQ(WEXITSTATUS(*st), 111);
+  EXPECT_NE(read_file(s.dir() + "/p.log").find("is not a FIFO"), std::string::npos);
+  EXPECT_EQ(read_file(s.dir() + "/in"), "I am a regular file");
+}

@@ -1,0 +1,355 @@
+#include "stack.hpp"
+#include "fifogate/file_lock.hpp"
+#include <arpa/inet.h>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <dirent.h>
+#include <fcntl.h>
+#include <fstream>
+#include <netinet/in.h>
+#include <poll.h>
+#include <regex>
+#include <spawn.h>
+#include <sstream>
+#include <stdexcept>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+extern char **environ;
+
+namespace fgtest {
+
+using namespace std::chrono;
+
+TempDir::TempDir() {
+  char tmpl[] = "/tmp/fifogate-test-XXXXXX";
+  if (!mkdtemp(tmpl))
+    throw std::runtime_error("mkdtemp failed");
+  path = tmpl;
+}
+TempDir::~TempDir() {
+  std::string cmd = "rm -rf '" + path + "'";
+  int ignored = std::system(cmd.c_str());
+  (void)ignored;
+}
+
+Proc::Proc(const std::string &exe, const std::vector<std::string> &args, const Env &env,
+           const std::string &log_path) {
+  std::vector<std::string> envs;
+  for (char **e = environ; *e; ++e) {
+    std::string kv = *e;
+    auto k = kv.substr(0, kv.find('='));
+    if (!env.count(k))
+      envs.push_back(kv);
+  }
+  for (auto &[k, v] : env)
+    envs.push_back(k + "=" + v);
+  std::vector<char *> argv, envp;
+  argv.push_back(const_cast<char *>(exe.c_str()));
+  for (auto &a : args)
+    argv.push_back(const_cast<char *>(a.c_str()));
+  argv.push_back(nullptr);
+  for (auto &e : envs)
+    envp.push_back(const_cast<char *>(e.c_str()));
+  envp.push_back(nullptr);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 1, log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  posix_spawn_file_actions_adddup2(&fa, 1, 2);
+  posix_spawnattr_t at;
+  posix_spawnattr_init(&at);
+  sigset_t none, all;
+  sigemptyset(&none);
+  sigfillset(&all);
+  posix_spawnattr_setsigmask(&at, &none);
+  posix_spawnattr_setsigdefault(&at, &all);
+  posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  int rc = posix_spawn(&pid_, exe.c_str(), &fa, &at, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&fa);
+  posix_spawnattr_destroy(&at);
+  if (rc != 0)
+    throw std::runtime_error("posix_spawn " + exe + ": " + std::strerror(rc));
+}
+Proc::Proc(Proc &&o) noexcept : pid_(o.pid_) { o.pid_ = -1; }
+Proc &Proc::operator=(Proc &&o) noexcept {
+  if (this != &o) {
+    kill_and_reap();
+    pid_ = o.pid_;
+    o.pid_ = -1;
+  }
+  return *this;
+}
+Proc::~Proc() { kill_and_reap(); }
+void Proc::signal(int sig) const {
+  if (pid_ > 0)
+    ::kill(pid_, sig);
+}
+std::optional<int> Proc::wait(milliseconds timeout) {
+  auto end = steady_clock::now() + timeout;
+  for (;;) {
+    int st = 0;
+    pid_t r = ::waitpid(pid_, &st, WNOHANG);
+    if (r == pid_) {
+      pid_ = -1;
+      return st;
+    }
+    if (steady_clock::now() >= end)
+      return std::nullopt;
+    std::this_thread::sleep_for(milliseconds(5));
+  }
+}
+void Proc::kill_and_reap() {
+  if (pid_ <= 0)
+    return;
+  ::kill(pid_, SIGKILL);
+  int st;
+  ::waitpid(pid_, &st, 0);
+  pid_ = -1;
+}
+
+std::string HttpAnswer::header(const std::string &name) const {
+  auto it = headers.find(name);
+  return it == headers.end() ? std::string() : it->second;
+}
+
+static HttpAnswer parse_http(const std::string &raw) {
+  HttpAnswer a;
+  auto end = raw.find("\r\n\r\n");
+  if (end == std::string::npos || raw.compare(0, 5, "HTTP/") != 0)
+    return a;
+  std::istringstream head(raw.substr(0, end));
+  std::string line;
+  std::getline(head, line);
+  a.status = std::atoi(line.c_str() + 9);
+  while (std::getline(head, line)) {
+    if (!line.empty() && line.back() == '\r')
+      line.pop_back();
+    auto c = line.find(':');
+    if (c == std::string::npos)
+      continue;
+    std::string k = line.substr(0, c), v = line.substr(c + 1);
+    for (auto &ch : k)
+      ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    while (!v.empty() && v[0] == ' ')
+      v.erase(0, 1);
+    a.headers[k] = v;
+  }
+  a.body = raw.substr(end + 4);
+  return a;
+}
+
+HttpAnswer http_raw(int port, const std::string &request, milliseconds timeout) {
+  int s = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(s, reinterpret_cast<sockaddr *>(&a), sizeof a) != 0) {
+    ::close(s);
+    return {};
+  }
+  auto end = steady_clock::now() + timeout;
+  auto left = [&] {
+    return static_cast<int>(std::max<long>(0, duration_cast<milliseconds>(end - steady_clock::now()).count()));
+  };
+  size_t sent = 0;
+  std::string got;
+  char buf[65536];
+  bool write_done = request.empty();
+  for (;;) {
+    pollfd p{s, static_cast<short>(POLLIN | (write_done ? 0 : POLLOUT)), 0};
+    if (::poll(&p, 1, left()) <= 0)
+      break;
+    if (p.revents & POLLIN) {
+      ssize_t n = ::recv(s, buf, sizeof buf, 0);
+      if (n <= 0)
+        break;
+      got.append(buf, static_cast<size_t>(n));
+      continue;
+    }
+    if (p.revents & POLLOUT) {
+      ssize_t n = ::send(s, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
+      if (n <= 0) {
+        write_done = true; // the server stopped reading: collect its answer
+        continue;
+      }
+      sent += static_cast<size_t>(n);
+      write_done = sent == request.size();
+      continue;
+    }
+    if (p.revents & (POLLHUP | POLLERR))
+      break;
+  }
+  ::close(s);
+  return parse_http(got);
+}
+
+HttpAnswer http_post(int port, const std::string &path, const std::string &body,
+                     const std::map<std::string, std::string> &headers, milliseconds timeout) {
+  std::string req = "POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+  bool has_len = false;
+  for (auto &[k, v] : headers) {
+    req += k + ": " + v + "\r\n";
+    if (k == "Content-Length" || k == "Transfer-Encoding")
+      has_len = true;
+  }
+  if (!has_len)
+    req += "Content-Length: " + std::to_string(body.size()) + "\r\n";
+  req += "Connection: close\r\n\r\n" + body;
+  return http_raw(port, req, timeout);
+}
+
+HttpAnswer http_get(int port, const std::string &path) {
+  return http_raw(port, "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+}
+
+Stack::Stack(Env extra) {
+  env_ = {{"PROC_INPUT", dir_.path + "/in"},       {"PROC_OUTPUT", dir_.path + "/out"},
+          {"PROC_STATUS", dir_.path + "/status"},  {"PROC_LOCK", dir_.path + "/lock"},
+          {"HOST", "127.0.0.1"},                   {"PORT", "0"},
+          {"PROC_WAIT_MS", "2000"},                {"PROC_TIMEOUT_MS", "20000"},
+          {"HOME", dir_.path}};
+  for (auto &[k, v] : extra)
+    env_[k] = v;
+}
+Stack::~Stack() = default;
+
+void Stack::start_processor(const Env &overrides) {
+  Env e = env_;
+  for (auto &[k, v] : overrides)
+    e[k] = v;
+  processor_ = Proc(FIFOGATE_PROCESSOR_BIN, {}, e, dir_.path + "/processor.log");
+  ++processor_starts_;
+  std::string owner = e["PROC_LOCK"] + ".worker";
+  std::string log_path = dir_.path + "/processor.log";
+  int want = processor_starts_;
+  bool ok = eventually(
+      [&] {
+        std::string log = read_file(log_path);
+        size_t n = 0;
+        for (size_t p = log.find("ready:"); p != std::string::npos; p = log.find("ready:", p + 1))
+          ++n;
+        return static_cast<int>(n) >= want;
+      },
+      seconds(10));
+  if (!ok)
+    throw std::runtime_error("processor did not become ready: " + processor_log());
+}
+
+void Stack::start_web(const Env &overrides) {
+  Env e = env_;
+  for (auto &[k, v] : overrides)
+    e[k] = v;
+  web_ = Proc(FIFOGATE_WEB_BIN, {}, e, dir_.path + "/web.log");
+  int want = ++web_starts_;
+  std::regex re("listening on http://[0-9.]+:([0-9]+)/");
+  bool ok = eventually(
+      [&] {
+        std::string log = read_file(dir_.path + "/web.log");
+        int n = 0;
+        for (auto it = std::sregex_iterator(log.begin(), log.end(), re); it != std::sregex_iterator(); ++it)
+          if (++n == want) {
+            port_ = std::stoi((*it)[1]);
+            return true;
+          }
+        return false;
+      },
+      seconds(10));
+  if (!ok)
+    throw std::runtime_error("web did not start: " + web_log());
+}
+
+std::string Stack::processor_log() const { return read_file(dir_.path + "/processor.log"); }
+std::string Stack::web_log() const { return read_file(dir_.path + "/web.log"); }
+
+std::string run_capture(const std::vector<std::string> &argv, const std::string &input) {
+  TempDir d;
+  write_file(d.path + "/in", input);
+  std::string cmd = "LC_ALL=C.UTF-8";
+  for (auto &a : argv)
+    cmd += " '" + a + "'";
+  cmd += " < '" + d.path + "/in' > '" + d.path + "/out'";
+  int rc = std::system(cmd.c_str());
+  (void)rc;
+  return read_file(d.path + "/out");
+}
+
+std::string aspell_direct(const std::string &input) { return run_capture({"aspell", "-a"}, input); }
+
+std::string read_file(const std::string &path) {
+  std::ifstream f(path, std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+void write_file(const std::string &path, const std::string &data) {
+  std::ofstream f(path, std::ios::binary);
+  f << data;
+}
+std::string gpl3() { return read_file("/usr/share/common-licenses/GPL-3"); }
+
+int count_fds(pid_t pid) {
+  int n = 0;
+  DIR *d = opendir(("/proc/" + std::to_string(pid) + "/fd").c_str());
+  if (!d)
+    return -1;
+  while (auto *e = readdir(d))
+    if (e->d_name[0] != '.')
+      ++n;
+  closedir(d);
+  return n;
+}
+
+static std::vector<std::pair<pid_t, std::string>> all_procs() {
+  std::vector<std::pair<pid_t, std::string>> out;
+  DIR *d = opendir("/proc");
+  while (auto *e = readdir(d)) {
+    pid_t p = std::atoi(e->d_name);
+    if (p > 0)
+      out.emplace_back(p, read_file("/proc/" + std::string(e->d_name) + "/stat"));
+  }
+  closedir(d);
+  return out;
+}
+
+std::vector<pid_t> children_of(pid_t pid) {
+  std::vector<pid_t> out;
+  for (auto &[p, stat] : all_procs()) {
+    auto rp = stat.rfind(')');
+    if (rp == std::string::npos)
+      continue;
+    std::istringstream is(stat.substr(rp + 2));
+    std::string state;
+    pid_t ppid = 0;
+    is >> state >> ppid;
+    if (ppid == pid)
+      out.push_back(p);
+  }
+  return out;
+}
+
+bool is_alive(pid_t pid) {
+  std::string st = read_file("/proc/" + std::to_string(pid) + "/stat");
+  auto rp = st.rfind(')');
+  return rp != std::string::npos && rp + 2 < st.size() && st[rp + 2] != 'Z';
+}
+
+std::vector<pid_t> pids_matching(const std::string &needle) {
+  std::vector<pid_t> out;
+  for (auto &[p, stat] : all_procs()) {
+    std::string cmd = read_file("/proc/" + std::to_string(p) + "/cmdline");
+    for (auto &c : cmd)
+      if (c == '\0')
+        c = ' ';
+    if (cmd.find(needle) != std::string::npos && p != ::getpid())
+      out.push_back(p);
+  }
+  return out;
+}
+
+} // namespace fgtest

@@ -1,0 +1,116 @@
+#pragma once
+// Test harness: starts the real fifogate-processor and fifogate-web binaries
+// in a private temp directory and talks to them over 127.0.0.1.
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <sys/types.h>
+#include <vector>
+
+namespace fgtest {
+
+using Env = std::map<std::string, std::string>;
+
+// A private directory, removed with everything in it.
+struct TempDir {
+  TempDir();
+  ~TempDir();
+  std::string path;
+};
+
+// A child process started with posix_spawn; killed and reaped on destruction.
+class Proc {
+public:
+  Proc() = default;
+  Proc(const std::string &exe, const std::vector<std::string> &args, const Env &env,
+       const std::string &log_path);
+  Proc(Proc &&o) noexcept;
+  Proc &operator=(Proc &&o) noexcept;
+  ~Proc();
+  pid_t pid() const { return pid_; }
+  bool running() const { return pid_ > 0; }
+  void signal(int sig) const;
+  // Waits for exit up to `timeout`; returns the wait status, or nullopt.
+  std::optional<int> wait(std::chrono::milliseconds timeout);
+  void kill_and_reap();
+
+private:
+  pid_t pid_ = -1;
+};
+
+struct HttpAnswer {
+  int status = 0; // 0: no HTTP answer (connection failed or reset)
+  std::map<std::string, std::string> headers; // lower-case names
+  std::string body;
+  std::string header(const std::string &name) const;
+};
+
+// One HTTP/1.1 request over a fresh connection, by hand (so tests can send
+// anything, including malformed requests). Times out after `timeout`.
+HttpAnswer http_raw(int port, const std::string &request,
+                    std::chrono::milliseconds timeout = std::chrono::seconds(30));
+HttpAnswer http_post(int port, const std::string &path, const std::string &body,
+                     const std::map<std::string, std::string> &headers = {},
+                     std::chrono::milliseconds timeout = std::chrono::seconds(30));
+HttpAnswer http_get(int port, const std::string &path);
+
+class Stack {
+public:
+  explicit Stack(Env extra = {});
+  ~Stack();
+  const std::string &dir() const { return dir_.path; }
+  Env env() const { return env_; }
+  void set(const std::string &k, const std::string &v) { env_[k] = v; }
+
+  // Starts the processor and waits until it serves (life lock held). Extra
+  // variables override the stack's for this process only.
+  void start_processor(const Env &overrides = {});
+  void start_web(const Env &overrides = {});
+  Proc &processor() { return processor_; }
+  Proc &web() { return web_; }
+  int port() const { return port_; }
+  std::string processor_log() const;
+  std::string web_log() const;
+
+  HttpAnswer post(const std::string &body, const std::map<std::string, std::string> &headers = {}) {
+    return http_post(port_, "/process", body, headers);
+  }
+
+private:
+  TempDir dir_;
+  Env env_;
+  Proc processor_, web_;
+  int port_ = -1;
+  int web_starts_ = 0, processor_starts_ = 0;
+};
+
+// Runs a command with `input` on stdin (LC_ALL=C.UTF-8) and returns its stdout.
+std::string run_capture(const std::vector<std::string> &argv, const std::string &input);
+// `aspell -a` run directly: the reference answer.
+std::string aspell_direct(const std::string &input);
+
+std::string read_file(const std::string &path);
+void write_file(const std::string &path, const std::string &data);
+std::string gpl3();
+// Open fds of a process, as a count.
+int count_fds(pid_t pid);
+// Direct children of a process (from /proc).
+std::vector<pid_t> children_of(pid_t pid);
+// Processes whose command line contains `needle`.
+std::vector<pid_t> pids_matching(const std::string &needle);
+// Running and not a zombie.
+bool is_alive(pid_t pid);
+// Polls `cond` until true or timeout.
+template <class F> bool eventually(F cond, std::chrono::milliseconds timeout) {
+  auto end = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < end) {
+    if (cond())
+      return true;
+    struct timespec ts {0, 5 * 1000 * 1000};
+    nanosleep(&ts, nullptr);
+  }
+  return cond();
+}
+
+} // namespace fgtest

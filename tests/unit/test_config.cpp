@@ -1,0 +1,87 @@
+#include "fifogate/config.hpp"
+#include <gtest/gtest.h>
+#include <map>
+
+using namespace fifogate;
+
+static EnvLookup env_of(std::map<std::string, std::string> m) {
+  return [m](const std::string &k) -> std::optional<std::string> {
+    auto it = m.find(k);
+    if (it == m.end())
+      return std::nullopt;
+    return it->second;
+  };
+}
+
+TEST(Config, DefaultsMatchTheReadme) {
+  auto c = config_from(env_of({}));
+  ASSERT_TRUE(c.ok()) << c.error().message();
+  EXPECT_EQ(c->input_path, "/run/fifogate/in");
+  EXPECT_EQ(c->output_path, "/run/fifogate/out");
+  EXPECT_EQ(c->status_path, "/run/fifogate/status");
+  EXPECT_EQ(c->lock_path, "/run/fifogate/lock");
+  EXPECT_EQ(c->command, (std::vector<std::string>{"aspell", "-a"}));
+  EXPECT_EQ(c->protocol, Protocol::ispell);
+  EXPECT_EQ(c->timeout_ms, 30000);
+  EXPECT_EQ(c->wait_ms, 5000);
+  EXPECT_EQ(c->port, 4567);
+  EXPECT_EQ(c->host, "0.0.0.0");
+  EXPECT_EQ(c->max_body_bytes, 16 * 1024 * 1024);
+  EXPECT_EQ(c->owner_lock_path(), "/run/fifogate/lock.worker");
+}
+
+TEST(Config, ReadsEveryVariable) {
+  auto c = config_from(env_of({{"PROC_INPUT", "/x/i"}, {"PROC_OUTPUT", "/x/o"}, {"PROC_STATUS", "/x/s"},
+                               {"PROC_LOCK", "/x/l"}, {"PROC_COMMAND", "cat -u"}, {"PROC_TIMEOUT_MS", "1500"},
+                               {"PROC_WAIT_MS", "250"}, {"PORT", "8080"}, {"HOST", "127.0.0.1"},
+                               {"MAX_BODY_BYTES", "1024"}, {"MAX_OUTPUT_BYTES", "2048"},
+                               {"WEB_THREADS", "3"}, {"WEB_QUEUE", "7"}}));
+  ASSERT_TRUE(c.ok()) << c.error().message();
+  EXPECT_EQ(c->input_path, "/x/i");
+  EXPECT_EQ(c->lock_path, "/x/l");
+  EXPECT_EQ(c->command, (std::vector<std::string>{"cat", "-u"}));
+  EXPECT_EQ(c->protocol, Protocol::raw);
+  EXPECT_EQ(c->timeout_ms, 1500);
+  EXPECT_EQ(c->wait_ms, 250);
+  EXPECT_EQ(c->port, 8080);
+  EXPECT_EQ(c->host, "127.0.0.1");
+  EXPECT_EQ(c->max_body_bytes, 1024);
+  EXPECT_EQ(c->max_output_bytes, 2048);
+  EXPECT_EQ(c->web_threads, 3);
+  EXPECT_EQ(c->web_queue, 7);
+  EXPECT_EQ(c->web_exchange_ms(), 1500 + Config::kWebGraceMs);
+}
+
+TEST(Config, BadNumbersNameTheVariable) {
+  for (auto [k, v] : std::vector<std::pair<std::string, std::string>>{
+           {"PORT", "70000"}, {"PORT", "http"}, {"PROC_TIMEOUT_MS", "0"}, {"MAX_BODY_BYTES", "-1"},
+           {"WEB_THREADS", "1.5"}}) {
+    auto c = config_from(env_of({{k, v}}));
+    ASSERT_FALSE(c.ok()) << k << "=" << v;
+    EXPECT_NE(c.error().message().find(k), std::string::npos) << c.error().message();
+  }
+}
+
+TEST(Config, RelativePathsAreRefused) {
+  EXPECT_FALSE(config_from(env_of({{"PROC_INPUT", "in"}})).ok());
+}
+
+TEST(Config, ProtocolAutoAndOverride) {
+  EXPECT_EQ(config_from(env_of({{"PROC_COMMAND", "/usr/bin/hunspell -a -d en_US"}}))->protocol, Protocol::ispell);
+  EXPECT_EQ(config_from(env_of({{"PROC_COMMAND", "aspell list"}}))->protocol, Protocol::raw);
+  EXPECT_EQ(config_from(env_of({{"PROC_PROTOCOL", "raw"}}))->protocol, Protocol::raw);
+  EXPECT_EQ(config_from(env_of({{"PROC_COMMAND", "cat"}, {"PROC_PROTOCOL", "ispell"}}))->protocol,
+            Protocol::ispell);
+  EXPECT_FALSE(config_from(env_of({{"PROC_PROTOCOL", "fancy"}})).ok());
+}
+
+TEST(SplitCommand, QuotesAndEscapesWithoutAShell) {
+  auto a = split_command(R"(sh -c 'echo "hi there"; exit 3' a\ b "x\"y" '')");
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(*a, (std::vector<std::string>{"sh", "-c", "echo \"hi there\"; exit 3", "a b", "x\"y", ""}));
+  EXPECT_FALSE(split_command("echo 'open").ok());
+  EXPECT_FALSE(split_command("   ").ok());
+  EXPECT_FALSE(split_command("trailing\\").ok());
+  // Shell syntax stays literal: no expansion, no pipes.
+  EXPECT_EQ(*split_command("echo $HOME | cat"), (std::vector<std::string>{"echo", "$HOME", "|", "cat"}));
+}

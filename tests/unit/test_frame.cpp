@@ -1,0 +1,83 @@
+#include "fifogate/frame.hpp"
+#include <gtest/gtest.h>
+
+using namespace fifogate;
+using namespace fifogate::frame;
+
+TEST(Frame, RecordsAreAtMostPipeBuf) {
+  auto id = RequestId::random();
+  std::string big(kMaxPayload, 'x');
+  EXPECT_EQ(encode(Kind::data, id, big).size(), kMaxRecord);
+  EXPECT_EQ(kMaxRecord, 4096u);
+}
+
+TEST(Frame, ParserReassemblesAcrossArbitrarySplits) {
+  auto id = RequestId::random();
+  std::string stream = encode(Kind::begin, id, "len=5") + encode(Kind::data, id, "hello") +
+                       encode(Kind::end, id, "5");
+  for (size_t step = 1; step <= stream.size(); ++step) {
+    Parser p;
+    std::vector<Record> got;
+    for (size_t i = 0; i < stream.size(); i += step) {
+      p.feed(stream.data() + i, std::min(step, stream.size() - i));
+      while (auto r = p.next())
+        got.push_back(*r);
+    }
+    ASSERT_EQ(got.size(), 3u) << "step " << step;
+    EXPECT_EQ(got[0].kind, Kind::begin);
+    EXPECT_EQ(got[1].payload, "hello");
+    EXPECT_EQ(got[2].kind, Kind::end);
+    EXPECT_EQ(got[1].id, id);
+    EXPECT_FALSE(p.corrupt());
+  }
+}
+
+TEST(Frame, MessagesSplitAndFlagTheLastRecord) {
+  auto id = RequestId::random();
+  std::string msg(kMaxPayload * 2 + 10, 'm');
+  Parser p;
+  std::string s = encode_message(Kind::status, id, msg);
+  p.feed(s.data(), s.size());
+  std::string joined;
+  int n = 0;
+  bool last = false;
+  while (auto r = p.next()) {
+    ++n;
+    joined += r->payload;
+    last = r->last;
+  }
+  EXPECT_EQ(n, 3);
+  EXPECT_TRUE(last);
+  EXPECT_EQ(joined, msg);
+}
+
+TEST(Frame, GarbageMakesTheParserCorrupt) {
+  Parser p;
+  std::string junk = "this is not a record at all";
+  p.feed(junk.data(), junk.size());
+  EXPECT_FALSE(p.next().has_value());
+  EXPECT_TRUE(p.corrupt());
+  p.reset();
+  auto rec = encode(Kind::data, RequestId::random(), "ok");
+  p.feed(rec.data(), rec.size());
+  EXPECT_TRUE(p.next().has_value());
+}
+
+TEST(Frame, OversizedLengthIsCorrupt) {
+  auto rec = encode(Kind::data, RequestId::random(), "x");
+  rec[6] = '\xff';
+  rec[7] = '\xff';
+  Parser p;
+  p.feed(rec.data(), rec.size());
+  EXPECT_FALSE(p.next().has_value());
+  EXPECT_TRUE(p.corrupt());
+}
+
+TEST(RequestId, HexRoundTripAndUniqueness) {
+  auto a = RequestId::random(), b = RequestId::random();
+  EXPECT_NE(a, b);
+  EXPECT_EQ(a.hex().size(), 16u);
+  EXPECT_EQ(*RequestId::from_hex(a.hex()), a);
+  EXPECT_FALSE(RequestId::from_hex("xyz").has_value());
+  EXPECT_FALSE(RequestId::from_hex("00112233445566GG").has_value());
+}

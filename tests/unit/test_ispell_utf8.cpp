@@ -1,0 +1,92 @@
+#include "fifogate/ispell.hpp"
+#include "fifogate/utf8.hpp"
+#include <gtest/gtest.h>
+
+using namespace fifogate;
+
+static std::string escape_all(const std::string &in) {
+  ispell::InputEscaper e;
+  std::string out;
+  e.feed(in, out);
+  e.finish(out);
+  return out;
+}
+
+TEST(IspellInput, EveryNonEmptyLineBecomesText) {
+  EXPECT_EQ(escape_all("*word\n#\n\n- item\n"), "^*word\n^#\n\n^- item\n");
+  EXPECT_EQ(escape_all("no newline"), "^no newline\n");
+  EXPECT_EQ(escape_all(""), "");
+  EXPECT_EQ(escape_all("\n\n"), "\n\n");
+}
+
+TEST(IspellInput, SplitsAnywhereGiveTheSameResult) {
+  std::string in = "ab\n\ncd\n$$cr home-dir\nlast";
+  for (size_t cut = 0; cut <= in.size(); ++cut) {
+    ispell::InputEscaper e;
+    std::string out;
+    e.feed(in.substr(0, cut), out);
+    e.feed(in.substr(cut), out);
+    e.finish(out);
+    EXPECT_EQ(out, escape_all(in)) << cut;
+    EXPECT_EQ(e.answered_lines(), 4u);
+  }
+}
+
+TEST(IspellOutput, OffsetsLoseTheCaret) {
+  EXPECT_EQ(ispell::fix_line("& helo 23 1: hello, help"), "& helo 23 0: hello, help");
+  EXPECT_EQ(ispell::fix_line("& wrld 46 12: weld"), "& wrld 46 11: weld");
+  EXPECT_EQ(ispell::fix_line("# zzxq 5"), "# zzxq 4");
+  EXPECT_EQ(ispell::fix_line("*"), "*");
+  EXPECT_EQ(ispell::fix_line(""), "");
+  EXPECT_EQ(ispell::fix_line("+ ROOT"), "+ ROOT");
+  EXPECT_EQ(ispell::fix_line("& odd"), "& odd"); // malformed: left alone
+}
+
+TEST(IspellOutput, StreamsLinesAndCountsBlocks) {
+  std::string raw = "@(#) International Ispell Version 3.1.20\n& helo 23 1: hello\n\n*\n\n";
+  for (size_t cut = 0; cut <= raw.size(); ++cut) {
+    ispell::OutputFixer f;
+    std::string out;
+    f.feed(raw.substr(0, cut), out);
+    f.feed(raw.substr(cut), out);
+    f.finish(out);
+    EXPECT_EQ(out, "@(#) International Ispell Version 3.1.20\n& helo 23 0: hello\n\n*\n\n");
+    EXPECT_EQ(f.blocks(), 2u);
+    EXPECT_TRUE(f.banner_seen());
+  }
+}
+
+TEST(Utf8, AcceptsText) {
+  Utf8Validator v;
+  EXPECT_TRUE(v.feed("Zürich naïve 日本 😀 plain"));
+  EXPECT_TRUE(v.finish());
+}
+
+TEST(Utf8, RefusesNulAndBadBytesWithTheirOffset) {
+  struct Case {
+    std::string bytes;
+    std::string what;
+  } cases[] = {
+      {std::string("ab\0c", 4), "NUL byte at byte 2"},
+      {"ab\xff", "invalid UTF-8 at byte 2"},
+      {"\xc0\xaf", "invalid UTF-8 at byte 0"},      // overlong
+      {"\xed\xa0\x80", "invalid UTF-8 at byte 0"},  // surrogate
+      {"\xf4\x90\x80\x80", "invalid UTF-8 at byte 0"}, // > U+10FFFF
+      {"a\xc3", "truncated UTF-8 sequence at byte 1"},
+      {"ok \xe9 x", "invalid UTF-8 at byte 3"}, // offset of the sequence, not of the byte after
+  };
+  for (auto &c : cases) {
+    Utf8Validator v;
+    bool ok = v.feed(c.bytes) && v.finish();
+    EXPECT_FALSE(ok);
+    EXPECT_EQ(v.error(), c.what);
+  }
+}
+
+TEST(Utf8, SequencesMaySpanFeeds) {
+  std::string s = "Zürich 😀";
+  for (size_t cut = 0; cut <= s.size(); ++cut) {
+    Utf8Validator v;
+    EXPECT_TRUE(v.feed(s.substr(0, cut)) && v.feed(s.substr(cut)) && v.finish()) << cut;
+  }
+}
