@@ -19,23 +19,24 @@ once per request with its stdin fed from the input FIFO and its stdout relayed
 to the output FIFO, and reports exit status and stderr on the status FIFO.
 SIGTERM or SIGINT: finish the request in progress, then exit 0.
 Exit codes: 0 stopped by signal, 100 bad usage or configuration, 111 system error.
---healthcheck: exit 0 when the FIFOs exist and a processor holds PROC_LOCK.worker.
+--healthcheck: exit 0 when some slot has its FIFOs and a live processor.
 
 )";
 
 int healthcheck(const fifogate::Config &cfg) {
-  struct stat st {};
-  for (const auto *p : {&cfg.input_path, &cfg.output_path, &cfg.status_path})
-    if (::stat(p->c_str(), &st) != 0 || !S_ISFIFO(st.st_mode)) {
-      std::cerr << "unhealthy: " << *p << " is not a FIFO\n";
-      return 1;
-    }
-  auto held = fifogate::is_locked(cfg.owner_lock_path());
-  if (!held.ok() || !*held) {
-    std::cerr << "unhealthy: no processor holds " << cfg.owner_lock_path() << "\n";
+  int live = 0;
+  for (int k = 0; k < cfg.slots; ++k) {
+    auto ch = cfg.channel(k);
+    auto held = fifogate::is_locked(ch.owner_lock_path());
+    struct stat st {};
+    if (held.ok() && *held && ::stat(ch.input_path.c_str(), &st) == 0 && S_ISFIFO(st.st_mode))
+      ++live;
+  }
+  if (live == 0) {
+    std::cerr << "unhealthy: no processor serves any of the " << cfg.slots << " slots at " << cfg.input_path << "\n";
     return 1;
   }
-  std::cout << "healthy\n";
+  std::cout << "healthy: " << live << " live worker(s)\n";
   return 0;
 }
 

@@ -17,8 +17,9 @@ constexpr size_t kMaxPending = 1 << 20;
 
 class Runner {
 public:
-  Runner(const Config &cfg, const frame::Record &begin, RequestInput in, std::string worker)
-      : cfg_(cfg), in_(in), id_(begin.id), start_(Clock::now()),
+  Runner(const Config &cfg, const Channel &ch, const frame::Record &begin, RequestInput in,
+         std::string worker)
+      : cfg_(cfg), ch_(ch), in_(in), id_(begin.id), start_(Clock::now()),
         deadline_(start_ + Millis(cfg.timeout_ms)),
         hard_deadline_(start_ + Millis(cfg.timeout_ms + Config::kWebGraceMs + 1000)),
         ispell_(cfg.protocol == Protocol::ispell) {
@@ -43,6 +44,7 @@ private:
   void send_status();
 
   const Config &cfg_;
+  const Channel &ch_;
   RequestInput in_;
   RequestId id_;
   Clock::time_point start_;
@@ -164,7 +166,7 @@ void Runner::read_input() {
         fail(Outcome::internal, rn.error().message());
     } else if (r.kind == ReadKind::error) {
       in_state_ = InState::broken;
-      fail(Outcome::internal, Error::sys("read " + cfg_.input_path, r.err).message());
+      fail(Outcome::internal, Error::sys("read " + ch_.input_path, r.err).message());
     }
     return;
   }
@@ -299,7 +301,7 @@ void Runner::finish_output() {
 void Runner::send_status() {
   auto &s = result_.status;
   s.duration_ms = std::chrono::duration_cast<Millis>(Clock::now() - start_).count();
-  auto fd = try_open_fifo_writer(cfg_.status_path);
+  auto fd = try_open_fifo_writer(ch_.status_path);
   if (!fd)
     return; // ENXIO: nobody waits for this status any more
   // A reader that holds the status FIFO but never reads must not hold the worker.
@@ -312,7 +314,7 @@ void Runner::send_status() {
     auto piece = rest.substr(0, frame::kMaxPayload);
     rest.remove_prefix(piece.size());
     auto rec = frame::encode(frame::Kind::status, id_, piece, rest.empty());
-    if (!write_atomic(fd->get(), rec, d, "write " + cfg_.status_path))
+    if (!write_atomic(fd->get(), rec, d, "write " + ch_.status_path))
       return;
   }
   result_.delivered = true;
@@ -320,7 +322,7 @@ void Runner::send_status() {
 
 RunResult Runner::run() {
   // The requester opened its output end before sending; if it is gone, so is the request.
-  if (auto o = try_open_fifo_writer(cfg_.output_path); o) {
+  if (auto o = try_open_fifo_writer(ch_.output_path); o) {
     out_ = std::move(*o);
   } else {
     detached_ = true;
@@ -433,9 +435,9 @@ RunResult Runner::run() {
 
 } // namespace
 
-RunResult run_request(const Config &cfg, const frame::Record &begin, RequestInput in,
-                      const std::string &worker_name) {
-  return Runner(cfg, begin, in, worker_name).run();
+RunResult run_request(const Config &cfg, const Channel &ch, const frame::Record &begin,
+                      RequestInput in, const std::string &worker_name) {
+  return Runner(cfg, ch, begin, in, worker_name).run();
 }
 
 } // namespace fifogate

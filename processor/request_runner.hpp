@@ -28,7 +28,7 @@ struct RunResult {
   std::optional<frame::Record> next_begin;
 };
 
-RunResult run_request(const Config &cfg, const frame::Record &begin, RequestInput in,
-                      const std::string &worker_name);
+RunResult run_request(const Config &cfg, const Channel &ch, const frame::Record &begin,
+                      RequestInput in, const std::string &worker_name);
 
 } // namespace fifogate

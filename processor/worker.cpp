@@ -23,11 +23,11 @@ std::string worker_name() {
   return std::string(host) + ":" + std::to_string(::getpid());
 }
 
-Result<void> prepare_paths(const Config &cfg) {
-  for (const auto *p : {&cfg.input_path, &cfg.output_path, &cfg.status_path})
+Result<void> prepare_paths(const Channel &ch) {
+  for (const auto *p : {&ch.input_path, &ch.output_path, &ch.status_path})
     if (auto r = ensure_fifo(*p, kMode); !r)
       return r;
-  for (const auto &p : {cfg.lock_path, cfg.owner_lock_path()}) {
+  for (const auto &p : {ch.lock_path, ch.owner_lock_path()}) {
     UniqueFd fd(::open(p.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, kMode));
     if (!fd)
       return Error::sys("create lock file " + p);
@@ -57,45 +57,61 @@ void log_result(const RunResult &r) {
   say(line);
 }
 
+// Claims the first slot whose life lock is free. While every slot is taken,
+// waits as a standby: two workers on one set of FIFOs would mix their answers.
+std::optional<std::pair<Channel, FileLock>> claim_slot(const Config &cfg, int stop_fd, int &exit_code) {
+  bool told = false;
+  for (;;) {
+    for (int k = 0; k < cfg.slots; ++k) {
+      Channel ch = cfg.channel(k);
+      auto got = FileLock::try_acquire(ch.owner_lock_path());
+      if (!got) {
+        say("fatal: " + got.error().message());
+        exit_code = 111;
+        return std::nullopt;
+      }
+      if (*got) {
+        ::fchmod((*got)->fd(), kMode);
+        return std::make_pair(ch, std::move(**got));
+      }
+    }
+    if (!told)
+      say("all " + std::to_string(cfg.slots) + " slots (PROC_SLOTS) are taken; waiting for one to free up");
+    told = true;
+    if (stop_requested(stop_fd, 500)) {
+      exit_code = 0;
+      return std::nullopt;
+    }
+  }
+}
+
 } // namespace
 
 int serve(const Config &cfg, int stop_fd) {
-  if (auto r = prepare_paths(cfg); !r) {
+  int exit_code = 0;
+  auto claimed = claim_slot(cfg, stop_fd, exit_code);
+  if (!claimed)
+    return exit_code;
+  const Channel ch = claimed->first;
+  std::optional<FileLock> owner = std::move(claimed->second);
+  if (auto r = prepare_paths(ch); !r) {
     say("fatal: " + r.error().message());
     return 111;
-  }
-  // The life lock: one processor per set of FIFOs. A second one waits here
-  // rather than stealing requests (two workers on one FIFO mix their answers).
-  std::optional<FileLock> owner;
-  bool told = false;
-  while (!owner) {
-    auto got = FileLock::try_acquire(cfg.owner_lock_path());
-    if (!got) {
-      say("fatal: " + got.error().message());
-      return 111;
-    }
-    if (*got)
-      owner = std::move(**got);
-    else {
-      if (!told)
-        say("another processor serves " + cfg.input_path + "; waiting for it to go");
-      told = true;
-      if (stop_requested(stop_fd, 500))
-        return 0;
-    }
   }
   std::string name = worker_name();
   std::string info = "worker=" + name + "\nversion=" FIFOGATE_VERSION "\n";
   if (::ftruncate(owner->fd(), 0) != 0 || ::pwrite(owner->fd(), info.data(), info.size(), 0) < 0)
-    say("warning: cannot record worker info in " + cfg.owner_lock_path());
+    say("warning: cannot record worker info in " + ch.owner_lock_path());
 
-  auto reader = FifoReader::open(cfg.input_path);
+  auto reader = FifoReader::open(ch.input_path);
   if (!reader) {
     say("fatal: " + reader.error().message());
     return 111;
   }
   say("ready: worker=" + name + " command=\"" + cfg.command_line + "\" protocol=" +
-      (cfg.protocol == Protocol::ispell ? "ispell" : "raw") + " in=" + cfg.input_path);
+      (cfg.protocol == Protocol::ispell ? "ispell" : "raw") +
+      " mode=" + (cfg.mode == Mode::warm ? "warm" : "per-request") + " slot=" + std::to_string(ch.slot) +
+      " in=" + ch.input_path);
 
   frame::Parser parser;
   bool discarding = false; // after garbage: drop bytes until that writer leaves
@@ -112,7 +128,7 @@ int serve(const Config &cfg, int stop_fd) {
         ++stray; // leftovers of a request that was given up
     }
     while (begin) {
-      RunResult r = run_request(cfg, *begin, RequestInput{*reader, parser}, name);
+      RunResult r = run_request(cfg, ch, *begin, RequestInput{*reader, parser}, name);
       log_result(r);
       begin = std::move(r.next_begin);
     }
@@ -152,7 +168,7 @@ int serve(const Config &cfg, int stop_fd) {
         return 111;
       }
     } else if (r.kind == ReadKind::error) {
-      say("fatal: " + Error::sys("read " + cfg.input_path, r.err).message());
+      say("fatal: " + Error::sys("read " + ch.input_path, r.err).message());
       return 111;
     }
   }

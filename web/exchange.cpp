@@ -154,33 +154,25 @@ std::optional<Failure> send_body(int fd, const RequestId &id, std::string_view b
 
 } // namespace
 
-ExchangeResult exchange(const Config &cfg, const RequestId &id, std::string_view body) {
+ExchangeResult exchange(const Config &cfg, const Channel &ch, const Deadline &wait,
+                        const RequestId &id, std::string_view body) {
   ExchangeResult res;
   auto t0 = Clock::now();
-  Deadline wait = Deadline::in(Millis(cfg.wait_ms));
   auto fail = [&](ExchangeError e, std::string detail) {
     res.error = e;
     res.detail = std::move(detail);
     return res;
   };
 
-  auto lock = FileLock::acquire(cfg.lock_path, wait);
-  if (!lock) {
-    if (lock.error().code == ETIMEDOUT)
-      return fail(ExchangeError::busy, lock.error().message());
-    if (lock.error().code == ENOENT)
-      return fail(ExchangeError::no_worker, lock.error().message() + " (has a processor started?)");
-    return fail(ExchangeError::internal, lock.error().message());
-  }
   // Read ends first: the worker opens its write ends without waiting, and
   // takes "no reader" to mean we are gone.
-  auto out = FifoReader::open(cfg.output_path);
+  auto out = FifoReader::open(ch.output_path);
   if (!out)
     return fail(ExchangeError::no_worker, out.error().message());
-  auto status = FifoReader::open(cfg.status_path);
+  auto status = FifoReader::open(ch.status_path);
   if (!status)
     return fail(ExchangeError::no_worker, status.error().message());
-  auto in = open_fifo_writer(cfg.input_path, wait);
+  auto in = open_fifo_writer(ch.input_path, wait);
   res.wait_ms = std::chrono::duration_cast<Millis>(Clock::now() - t0).count();
   if (!in) {
     int code = in.error().code;
@@ -188,7 +180,7 @@ ExchangeResult exchange(const Config &cfg, const RequestId &id, std::string_view
       return fail(ExchangeError::no_worker, in.error().message());
     return fail(ExchangeError::internal, in.error().message());
   }
-  WorkerWatch watch(cfg.owner_lock_path());
+  WorkerWatch watch(ch.owner_lock_path());
   res.worker = watch.name();
   Deadline deadline = Deadline::in(Millis(cfg.web_exchange_ms()));
   std::atomic<bool> cancel{false};
@@ -200,7 +192,7 @@ ExchangeResult exchange(const Config &cfg, const RequestId &id, std::string_view
   std::thread reader([&] {
     RecordReader rr(*out, id, watch, cancel);
     size_t cap = static_cast<size_t>(cfg.max_output_bytes);
-    out_failure = rr.run(deadline, "read " + cfg.output_path,
+    out_failure = rr.run(deadline, "read " + ch.output_path,
                          [&](const frame::Record &rec) -> std::optional<Failure> {
                            if (rec.kind == frame::Kind::data) {
                              if (res.output.size() + rec.payload.size() > cap)
@@ -218,7 +210,7 @@ ExchangeResult exchange(const Config &cfg, const RequestId &id, std::string_view
                          });
   });
   std::optional<Failure> send_failure =
-      send_body(in->get(), id, body, deadline, cfg.input_path);
+      send_body(in->get(), id, body, deadline, ch.input_path);
   in->reset(); // EOF: the body is complete (or abandoned)
   if (send_failure)
     cancel = true;
@@ -230,7 +222,7 @@ ExchangeResult exchange(const Config &cfg, const RequestId &id, std::string_view
 
   std::string status_text;
   RecordReader sr(*status, id, watch, cancel);
-  auto st_failure = sr.run(deadline, "read " + cfg.status_path,
+  auto st_failure = sr.run(deadline, "read " + ch.status_path,
                            [&](const frame::Record &rec) -> std::optional<Failure> {
                              if (rec.kind != frame::Kind::status)
                                return std::nullopt;

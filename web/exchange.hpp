@@ -1,5 +1,6 @@
 #pragma once
 #include "fifogate/config.hpp"
+#include "fifogate/deadline.hpp"
 #include "fifogate/request_id.hpp"
 #include "fifogate/status_record.hpp"
 #include <cstdint>
@@ -30,10 +31,12 @@ struct ExchangeResult {
   int64_t wait_ms = 0;              // time spent waiting for the lock and worker
 };
 
-// One request over the FIFOs, holding the request lock throughout:
-// lock -> open output and status read ends -> start the output reader thread ->
-// write the body records -> close the input (EOF) -> join the reader ->
-// read the status record. Every step has a deadline; nothing can hang.
-ExchangeResult exchange(const Config &cfg, const RequestId &id, std::string_view body);
+// One request over a slot's FIFOs; the caller holds the slot's request lock
+// throughout. Open output and status read ends -> start the output reader
+// thread -> write the body records -> close the input (EOF) -> join the
+// reader -> read the status record. Every step has a deadline; nothing hangs.
+// `wait` bounds waiting for the worker to open its end of the input FIFO.
+ExchangeResult exchange(const Config &cfg, const Channel &ch, const Deadline &wait,
+                        const RequestId &id, std::string_view body);
 
 } // namespace fifogate

@@ -1,4 +1,5 @@
 #include "http_server.hpp"
+#include "dispatcher.hpp"
 #include "exchange.hpp"
 #include "fifogate/deadline.hpp"
 #include "fifogate/fd_io.hpp"
@@ -284,6 +285,7 @@ std::string human_size(int64_t n) {
 struct WebServer::Impl {
   Config cfg;
   GuardedServer svr;
+  std::unique_ptr<Dispatcher> dispatcher;
   int port = -1;
 
   void text_error(httplib::Response &res, int status, const std::string &msg) {
@@ -340,6 +342,25 @@ struct WebServer::Impl {
     res.set_content(body, "text/plain; charset=utf-8");
   }
 
+  ExchangeResult dispatch(const RequestId &id, std::string_view body) {
+    auto t0 = Clock::now();
+    Deadline wait = Deadline::in(Millis(cfg.wait_ms));
+    auto claim = dispatcher->claim(wait);
+    if (!claim) {
+      ExchangeResult r;
+      int code = claim.error().code;
+      r.error = code == ETIMEDOUT ? ExchangeError::busy
+                : code == ENXIO   ? ExchangeError::no_worker
+                                  : ExchangeError::internal;
+      r.detail = claim.error().message();
+      r.wait_ms = std::chrono::duration_cast<Millis>(Clock::now() - t0).count();
+      return r;
+    }
+    auto r = exchange(cfg, claim->channel(), wait, id, body);
+    r.wait_ms += std::chrono::duration_cast<Millis>(Clock::now() - t0).count();
+    return r;
+  }
+
   void process(const httplib::Request &req, httplib::Response &res,
                const httplib::ContentReader &reader) {
     auto t0 = Clock::now();
@@ -368,7 +389,7 @@ struct WebServer::Impl {
       v = {400, "could not read the request body"};
       r.error = ExchangeError::internal;
     } else {
-      r = exchange(cfg, id, body);
+      r = dispatch(id, body);
       v = verdict_for(r, cfg);
     }
     if (too_big || !read_ok) {
@@ -434,11 +455,11 @@ struct WebServer::Impl {
     svr.Patch("/process", not_allowed);
     svr.Delete("/process", not_allowed);
     svr.Get("/healthz", [this](const httplib::Request &, httplib::Response &res) {
-      auto alive = is_locked(cfg.owner_lock_path());
-      if (alive.ok() && *alive) {
-        res.set_content("ok\n", "text/plain; charset=utf-8");
+      auto live = dispatcher->live_slots();
+      if (!live.empty()) {
+        res.set_content("ok: " + std::to_string(live.size()) + " worker(s)\n", "text/plain; charset=utf-8");
       } else {
-        text_error(res, 503, alive.ok() ? "no worker is running" : alive.error().message());
+        text_error(res, 503, "no worker is running");
         res.set_header("Retry-After", "1");
       }
     });
@@ -465,6 +486,7 @@ struct WebServer::Impl {
 
 WebServer::WebServer(Config cfg) : impl_(std::make_unique<Impl>()) {
   impl_->cfg = std::move(cfg);
+  impl_->dispatcher = std::make_unique<Dispatcher>(impl_->cfg);
   impl_->routes();
 }
 WebServer::~WebServer() = default;

@@ -4,6 +4,12 @@
 
 namespace fifogate {
 
+Channel Config::channel(int slot) const {
+  std::string suffix = slot == 0 ? "" : "." + std::to_string(slot);
+  return Channel{slot, input_path + suffix, output_path + suffix, status_path + suffix,
+                 lock_path + suffix};
+}
+
 EnvLookup process_env() {
   return [](const std::string &name) -> std::optional<std::string> {
     const char *v = std::getenv(name.c_str());
@@ -110,12 +116,23 @@ Result<Config> config_from(const EnvLookup &env) {
   else
     return Error::logic("PROC_PROTOCOL=" + proto + ": expected auto, ispell or raw");
 
+  std::string mode = "per-request";
+  get_str(env, "PROC_MODE", mode);
+  if (mode == "per-request")
+    c.mode = Mode::per_request;
+  else if (mode == "warm")
+    c.mode = Mode::warm;
+  else
+    return Error::logic("PROC_MODE=" + mode + ": expected per-request or warm");
+  if (c.mode == Mode::warm && c.protocol != Protocol::ispell)
+    return Error::logic("PROC_MODE=warm needs an ispell-protocol command (aspell -a, hunspell -a)");
+
   struct IntVar {
     const char *name;
     int64_t *out;
     int64_t lo, hi;
   };
-  int64_t port = c.port, threads = c.web_threads, queue = c.web_queue;
+  int64_t port = c.port, threads = c.web_threads, queue = c.web_queue, slots = c.slots;
   const IntVar ints[] = {
       {"PROC_TIMEOUT_MS", &c.timeout_ms, 1, 24 * 3600 * 1000},
       {"PROC_WAIT_MS", &c.wait_ms, 0, 3600 * 1000},
@@ -124,6 +141,8 @@ Result<Config> config_from(const EnvLookup &env) {
       {"MAX_OUTPUT_BYTES", &c.max_output_bytes, 0, int64_t(1) << 40},
       {"WEB_THREADS", &threads, 1, 1024},
       {"WEB_QUEUE", &queue, 0, 100000},
+      {"PROC_SLOTS", &slots, 1, 256},
+      {"PROC_WARM_MAX_REQUESTS", &c.warm_max_requests, 1, int64_t(1) << 40},
   };
   for (const auto &v : ints) {
     auto r = get_int(env, v.name, *v.out, v.lo, v.hi);
@@ -134,6 +153,7 @@ Result<Config> config_from(const EnvLookup &env) {
   c.port = static_cast<int>(port);
   c.web_threads = static_cast<int>(threads);
   c.web_queue = static_cast<int>(queue);
+  c.slots = static_cast<int>(slots);
   for (auto *p : {&c.input_path, &c.output_path, &c.status_path, &c.lock_path})
     if ((*p)[0] != '/')
       return Error::logic("FIFO and lock paths must be absolute: " + *p);
@@ -147,10 +167,15 @@ std::string config_help() {
   PROC_STATUS       status FIFO                         [/run/fifogate/status]
   PROC_LOCK         per-request lock file; the worker's life lock is PROC_LOCK.worker
                                                         [/run/fifogate/lock]
+  PROC_SLOTS        worker slots: slot k>0 uses the paths above + ".k"
+                    (a processor claims the first free one) [16]
   PROC_COMMAND      command run per request, split into argv without a shell
                     ('...' "..." and \ quote)           [aspell -a]
   PROC_PROTOCOL     auto | ispell | raw; auto = ispell for aspell/hunspell/ispell -a
                                                         [auto]
+  PROC_MODE         per-request (a fresh command per request) | warm (one
+                    long-running ispell command per worker)   [per-request]
+  PROC_WARM_MAX_REQUESTS  warm mode: restart the command after this many [1000]
   PROC_TIMEOUT_MS   the command's deadline; the web waits 2000 ms longer
                                                         [30000]
   PROC_WAIT_MS      web: wait for the lock and for a worker (then 503)

@@ -128,7 +128,7 @@ TEST(CrossTalk, ALingeringCommandCannotSwallowTheNextBody) {
 }
 
 TEST(CrossTalk, ASecondProcessorWaitsInsteadOfSharingTheFifos) {
-  Stack s;
+  Stack s(Env{{"PROC_SLOTS", "1"}});
   s.start_processor();
   s.start_web();
   Proc second(FIFOGATE_PROCESSOR_BIN, {}, s.env(), s.dir() + "/second.log");

@@ -9,6 +9,17 @@
 namespace fifogate {
 
 enum class Protocol { raw, ispell };
+enum class Mode { per_request, warm };
+
+// One worker slot's FIFOs and locks. Slot 0 uses the configured paths as they
+// are; slot k > 0 appends ".k" to each, so they sit side by side in the shared
+// directory and `docker compose up --scale processor=N` needs no extra setup.
+struct Channel {
+  int slot = 0;
+  std::string input_path, output_path, status_path, lock_path;
+  // The worker's life lock: held by the processor serving this slot.
+  std::string owner_lock_path() const { return lock_path + ".worker"; }
+};
 
 // Settings shared by web and processor, read from the environment under the
 // same names on both sides (so one compose anchor configures both).
@@ -28,9 +39,13 @@ struct Config {
   int64_t max_output_bytes = 64 * 1024 * 1024;
   int web_threads = 16;
   int web_queue = 64;
+  int slots = 16;                  // worker slots a processor may claim / the web looks at
+  Mode mode = Mode::per_request;
+  int64_t warm_max_requests = 1000; // warm mode: restart the command after this many
 
-  // The worker's life lock: held by the processor serving these FIFOs.
-  std::string owner_lock_path() const { return lock_path + ".worker"; }
+  Channel channel(int slot) const;
+  // Slot 0's life lock (the only one when a single processor runs).
+  std::string owner_lock_path() const { return channel(0).owner_lock_path(); }
   // How long the web waits for the whole exchange once the request is sent.
   int64_t web_exchange_ms() const { return timeout_ms + kWebGraceMs; }
   static constexpr int64_t kWebGraceMs = 2000;

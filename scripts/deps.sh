@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs the Debian packages fifogate needs, only those missing.
+#   scripts/deps.sh          build + run dependencies
+#   scripts/deps.sh test     ... plus what the test suite needs
+# The README lists every package and why it is needed.
+set -euo pipefail
+
+pkgs=(
+  g++ cmake make pkg-config      # compiler and build
+  libcpp-httplib-dev             # HTTP server (web)
+  libboost-dev libboost-filesystem-dev  # Boost.Process (processor)
+  nlohmann-json3-dev             # JSON answers (web)
+  aspell aspell-en               # the default command
+  ca-certificates
+)
+if [[ "${1:-}" == test ]]; then
+  pkgs+=(libgtest-dev curl)      # GoogleTest; curl for the compose test
+fi
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "deps: installing ${missing[*]}"
+  sudo=""
+  [[ $(id -u) -eq 0 ]] || sudo="sudo"
+  $sudo apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi

@@ -1,0 +1,536 @@
+#!/usr/bin/env bash
+# End-to-end test of docker-compose.yml on real containers.
+#
+#   CI=true bash tests/compose/compose_test.sh
+#
+# What it does:
+#  1. Finds a usable Docker engine and Compose (v2 `docker compose` preferred,
+#     else v1 `docker-compose`).  Without them it prints "SKIP: ..." and exits
+#     77 -- unless CI=true, where it never skips: it installs docker.io,
+#     docker-compose, debootstrap and curl with apt-get when missing, and
+#     starts dockerd itself when no engine answers:
+#       dockerd --bridge=none --iptables=false --ip-forward=false --ip-masq=false
+#     That dockerd is LEFT RUNNING on purpose (its PID goes to
+#     /run/fifogate-test-dockerd.pid, its log to /var/log/fifogate-test-dockerd.log)
+#     so later runs reuse the engine and its layer cache.  Stop it with
+#       kill "$(cat /run/fifogate-test-dockerd.pid)"
+#  2. Makes sure the image debian:bookworm-slim exists.  No registry is
+#     reachable here, so when the tag is absent it is built locally with
+#     debootstrap (minbase, trimmed like the official slim image) and
+#     imported; the root filesystem tarball is kept in /var/cache/fifogate/
+#     so a later import takes seconds.  An existing tag is used as it is.
+#  3. Brings the stack up (--build) under a unique project name with
+#     tests/compose/docker-compose.ci.yml on top of docker-compose.yml: the web
+#     on the host's network listening on 127.0.0.1:$FIFOGATE_TEST_PORT (14567),
+#     the processor with no network at all.  All HTTP goes to 127.0.0.1 only.
+#  4. Checks: both health checks turn healthy; GET / is the form; POST /process
+#     equals `aspell -a` run inside the processor container; invalid UTF-8 ->
+#     400; GET /process -> 405; non-root users, FIFO modes, no network and a
+#     read-only root in the processor; the processor killed mid-request -> 5xx,
+#     then the restart policy brings it back and answers are right again;
+#     --scale processor=2 keeps answers right and a standby takes over when
+#     the active worker dies.
+#  5. `down -v`, then asserts no container, volume or network of the project
+#     is left, and prints the time taken.
+#
+# Environment: CI (true = never skip), FIFOGATE_TEST_PORT (14567),
+# FIFOGATE_TEST_KEEP=1 (leave the stack up after a failure, for debugging).
+# Exit: 0 passed, 1 failed, 77 skipped.
+
+# shellcheck disable=SC2317  # cleanup and dump_logs run from the EXIT trap
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+START=$(date +%s)
+CI=${CI:-}
+PORT=${FIFOGATE_TEST_PORT:-14567}
+PROJECT="fifogate-ci-$$-$(date +%s)"
+CACHE_DIR=/var/cache/fifogate
+BASE_TAG=debian:bookworm-slim
+BASE_TAR=$CACHE_DIR/debian-bookworm-slim-rootfs.tar
+DOCKERD_PID_FILE=/run/fifogate-test-dockerd.pid
+DOCKERD_LOG=/var/log/fifogate-test-dockerd.log
+WORK=$(mktemp -d /tmp/fifogate-compose-test.XXXXXX)
+BASE=http://127.0.0.1:$PORT
+
+PASSED=0
+FAILED=0
+STACK_UP=0
+COMPOSE=()
+FILES=()
+
+elapsed() { echo $(($(date +%s) - START)); }
+log() { printf '[compose-test %4ss] %s\n' "$(elapsed)" "$*"; }
+pass() { PASSED=$((PASSED + 1)); log "ok: $*"; }
+fail() {
+  FAILED=$((FAILED + 1))
+  log "FAIL: $*"
+  exit 1
+}
+skip() {
+  echo "SKIP: $*"
+  rm -rf "$WORK"
+  exit 77
+}
+
+# ---------------------------------------------------------------------------
+# Engine, tools, base image
+# ---------------------------------------------------------------------------
+
+engine_answers() { timeout 20 docker info >/dev/null 2>&1; }
+
+pick_compose() {
+  if timeout 20 docker compose version >/dev/null 2>&1; then
+    COMPOSE=(docker compose)
+  elif command -v docker-compose >/dev/null 2>&1 && timeout 20 docker-compose version >/dev/null 2>&1; then
+    COMPOSE=(docker-compose)
+  else
+    return 1
+  fi
+}
+
+install_tools() {
+  local need=()
+  command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
+  command -v docker >/dev/null 2>&1 || need+=(docker.io)
+  { timeout 20 docker compose version >/dev/null 2>&1 || command -v docker-compose >/dev/null 2>&1; } ||
+    need+=(docker-compose)
+  command -v debootstrap >/dev/null 2>&1 || need+=(debootstrap)
+  command -v curl >/dev/null 2>&1 || need+=(curl)
+  [ ${#need[@]} -eq 0 ] && return 0
+  log "installing with apt-get: ${need[*]}"
+  [ "$(id -u)" = 0 ] || fail "need root to install ${need[*]}"
+  timeout 600 apt-get update -qq >"$WORK/apt.log" 2>&1 || { tail -20 "$WORK/apt.log"; fail "apt-get update"; }
+  DEBIAN_FRONTEND=noninteractive timeout 900 apt-get install -y -qq --no-install-recommends \
+    "${need[@]}" >>"$WORK/apt.log" 2>&1 || { tail -30 "$WORK/apt.log"; fail "apt-get install ${need[*]}"; }
+}
+
+start_dockerd() {
+  [ "$(id -u)" = 0 ] || fail "no Docker engine answers and we are not root to start one"
+  command -v dockerd >/dev/null 2>&1 || fail "dockerd not found"
+  log "no Docker engine answers: starting dockerd (left running afterwards; PID in $DOCKERD_PID_FILE)"
+  # setsid + nohup: the engine outlives this script and its process group.
+  setsid nohup dockerd --bridge=none --iptables=false --ip-forward=false --ip-masq=false \
+    >>"$DOCKERD_LOG" 2>&1 </dev/null &
+  local pid=$!
+  echo "$pid" >"$DOCKERD_PID_FILE"
+  local i
+  for i in $(seq 1 60); do
+    engine_answers && { log "dockerd (pid $pid) answers after ${i}s"; return 0; }
+    kill -0 "$pid" 2>/dev/null || { tail -30 "$DOCKERD_LOG"; fail "dockerd exited; see $DOCKERD_LOG"; }
+    sleep 1
+  done
+  tail -30 "$DOCKERD_LOG"
+  fail "dockerd (pid $pid) did not answer within 60 s; see $DOCKERD_LOG"
+}
+
+# The Debian mirror this machine's apt uses (deb822 or one-line sources).
+debian_mirror() {
+  local m
+  m=$(grep -hs '^URIs:' /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '{print $2}' |
+    grep -v -- '-security' | head -1)
+  [ -n "$m" ] || m=$(grep -hs '^deb ' /etc/apt/sources.list 2>/dev/null | awk '{print $2}' |
+    grep -v -- '-security' | head -1)
+  echo "${m:-http://deb.debian.org/debian}"
+}
+
+debian_security_mirror() {
+  local m
+  m=$(grep -hs '^URIs:' /etc/apt/sources.list.d/*.sources /dev/null 2>/dev/null | awk '{print $2}' |
+    grep -- '-security' | head -1)
+  [ -n "$m" ] || m=$(grep -hs '^deb ' /etc/apt/sources.list /dev/null 2>/dev/null | awk '{print $2}' |
+    grep -- '-security' | head -1)
+  echo "${m:-http://deb.debian.org/debian-security}"
+}
+
+# debootstrap a minbase bookworm, trim it like the official slim image, tar it.
+make_base_tarball() {
+  command -v debootstrap >/dev/null 2>&1 || fail "debootstrap not found (apt-get install debootstrap)"
+  mkdir -p "$CACHE_DIR"
+  local mirror sec dir
+  mirror=$(debian_mirror)
+  sec=$(debian_security_mirror)
+  dir=$CACHE_DIR/rootfs.tmp
+  rm -rf "$dir"
+  log "building $BASE_TAG locally: debootstrap --variant=minbase bookworm from $mirror"
+  timeout 900 debootstrap --variant=minbase bookworm "$dir" "$mirror" >"$WORK/debootstrap.log" 2>&1 ||
+    { tail -30 "$WORK/debootstrap.log"; fail "debootstrap failed"; }
+  cat >"$dir/etc/apt/sources.list.d/debian.sources" <<EOF
+Types: deb
+URIs: $mirror
+Suites: bookworm bookworm-updates
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+
+Types: deb
+URIs: $sec
+Suites: bookworm-security
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+EOF
+  rm -f "$dir/etc/apt/sources.list"
+  # What the official slim variant leaves out (docs, man pages, locales).
+  cat >"$dir/etc/dpkg/dpkg.cfg.d/docker-slim" <<'EOF'
+path-exclude /usr/share/doc/*
+path-include /usr/share/doc/*/copyright
+path-exclude /usr/share/man/*
+path-exclude /usr/share/groff/*
+path-exclude /usr/share/info/*
+path-exclude /usr/share/locale/*
+path-exclude /usr/share/lintian/*
+path-exclude /usr/share/linda/*
+EOF
+  cat >"$dir/etc/apt/apt.conf.d/docker-clean" <<'EOF'
+DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
+APT::Update::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
+Dir::Cache::pkgcache "";
+Dir::Cache::srcpkgcache "";
+EOF
+  echo 'Acquire::Languages "none";' >"$dir/etc/apt/apt.conf.d/docker-no-languages"
+  find "$dir/usr/share/doc" -mindepth 1 -not -name copyright -not -type d -delete 2>/dev/null
+  find "$dir/usr/share/doc" -mindepth 1 -type d -empty -delete 2>/dev/null
+  rm -rf "$dir"/usr/share/man/* "$dir"/usr/share/info/* "$dir"/usr/share/locale/* \
+    "$dir"/var/lib/apt/lists/* "$dir"/var/cache/apt/*.bin "$dir"/var/cache/apt/archives/*.deb \
+    "$dir"/var/log/*.log "$dir"/var/log/apt/* "$dir"/tmp/* "$dir"/root/.bash_history
+  : >"$dir/etc/hostname"
+  tar --numeric-owner -C "$dir" -cf "$BASE_TAR.tmp" . || fail "tar of the debootstrap tree"
+  mv "$BASE_TAR.tmp" "$BASE_TAR"
+  rm -rf "$dir"
+  log "base root filesystem cached: $BASE_TAR ($(du -h "$BASE_TAR" | cut -f1))"
+}
+
+ensure_base_image() {
+  if docker image inspect "$BASE_TAG" >/dev/null 2>&1; then
+    log "base image $BASE_TAG present"
+    return 0
+  fi
+  [ -s "$BASE_TAR" ] || make_base_tarball
+  log "importing $BASE_TAR as $BASE_TAG"
+  timeout 300 docker import \
+    --change 'CMD ["bash"]' \
+    --change 'LABEL org.fifogate.base="debootstrap minbase bookworm, made by tests/compose/compose_test.sh"' \
+    "$BASE_TAR" "$BASE_TAG" >/dev/null || fail "docker import $BASE_TAR"
+  timeout 120 docker run --rm --network none "$BASE_TAG" true ||
+    fail "the imported $BASE_TAG does not run"
+}
+
+# ---------------------------------------------------------------------------
+# Compose helpers
+# ---------------------------------------------------------------------------
+
+compose() { "${COMPOSE[@]}" -p "$PROJECT" "${FILES[@]}" "$@"; }
+
+# Compose v1 (docker-py) refuses published ports together with host
+# networking, and an override cannot take a list entry away, so for v1 the
+# merged configuration is written out with the web's ports removed.
+# Compose v2 takes both files as they are (the engine drops the ports).
+setup_files() {
+  local base=(-f "$ROOT/docker-compose.yml" -f "$ROOT/tests/compose/docker-compose.ci.yml")
+  if [ "${COMPOSE[0]}" = docker-compose ]; then
+    FIFOGATE_TEST_PORT=$PORT docker-compose -p "$PROJECT" "${base[@]}" config >"$WORK/merged.yml" ||
+      fail "docker-compose config"
+    python3 - "$WORK/merged.yml" <<'EOF' || fail "dropping the web's ports from the merged configuration"
+import sys, yaml
+path = sys.argv[1]
+with open(path) as f:
+    cfg = yaml.safe_load(f)
+web = cfg["services"]["web"]
+assert web.get("network_mode") == "host", "the CI override must put the web on the host network"
+web.pop("ports", None)
+with open(path, "w") as f:
+    yaml.safe_dump(cfg, f, default_flow_style=False)
+EOF
+    FILES=(-f "$WORK/merged.yml" --project-directory "$ROOT")
+  else
+    FILES=("${base[@]}")
+  fi
+}
+
+# Containers of a service, one id per line.
+ids_of() { compose ps -q "$1" 2>/dev/null | grep -v '^$'; }
+one_of() { ids_of "$1" | head -1; }
+health_of() { docker inspect -f '{{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}' "$1" 2>/dev/null; }
+
+# wait_healthy SERVICE COUNT SECONDS: COUNT containers of SERVICE all healthy.
+wait_healthy() {
+  local svc=$1 want=$2 limit=$3 t=0 ids n ok id
+  while [ "$t" -lt "$limit" ]; do
+    ids=$(ids_of "$svc")
+    n=$(printf '%s\n' "$ids" | grep -c .)
+    ok=0
+    for id in $ids; do [ "$(health_of "$id")" = healthy ] && ok=$((ok + 1)); done
+    [ "$n" -eq "$want" ] && [ "$ok" -eq "$want" ] && return 0
+    sleep 1
+    t=$((t + 1))
+  done
+  for id in $(ids_of "$svc"); do log "  $svc $id: $(health_of "$id")"; done
+  return 1
+}
+
+# http METHOD PATH [curl args...]: prints the status code, body to $WORK/body.
+http() {
+  local method=$1 path=$2
+  shift 2
+  curl -sS --noproxy '*' --max-time 60 -o "$WORK/body" -w '%{http_code}' -X "$method" "$@" "$BASE$path" 2>"$WORK/curl.err" ||
+    { echo "curl-error:$(tr -d '\n' <"$WORK/curl.err")"; return 0; }
+}
+
+wait_worker_ready() {
+  local limit=$1 t=0 code
+  while [ "$t" -lt "$limit" ]; do
+    code=$(http GET /healthz)
+    [ "$code" = 200 ] && return 0
+    sleep 1
+    t=$((t + 1))
+  done
+  log "  GET /healthz: $code $(head -c 200 "$WORK/body" 2>/dev/null)"
+  return 1
+}
+
+# PID (inside the container) of the processor proper: the child of docker-init,
+# not a --healthcheck run (those are exec'd, their parent is outside).
+processor_pid() {
+  docker exec "$1" sh -c '
+    for d in /proc/[0-9]*; do
+      [ "$(cat "$d/comm" 2>/dev/null)" = fifogate-proces ] || continue
+      ppid=$(sed -n "s/^PPid:[[:space:]]*//p" "$d/status" 2>/dev/null)
+      [ "$ppid" = 1 ] && { echo "${d#/proc/}"; exit 0; }
+    done
+    exit 1' 2>/dev/null
+}
+
+command_running() {
+  docker exec "$1" sh -c '
+    for d in /proc/[0-9]*; do [ "$(cat "$d/comm" 2>/dev/null)" = aspell ] && exit 0; done
+    exit 1' 2>/dev/null
+}
+
+check_answer() { # label
+  local code
+  code=$(http POST /process -H 'Content-Type: text/plain; charset=utf-8' --data-binary @"$WORK/sample.txt")
+  [ "$code" = 200 ] || fail "$1: POST /process gave $code: $(head -c 300 "$WORK/body")"
+  cmp -s "$WORK/body" "$WORK/expected.txt" || {
+    diff -u "$WORK/expected.txt" "$WORK/body" | head -30
+    fail "$1: POST /process differs from aspell -a in the processor container"
+  }
+  pass "$1: POST /process = aspell -a output ($(wc -c <"$WORK/body") bytes)"
+}
+
+dump_logs() {
+  [ "$STACK_UP" = 1 ] || return 0
+  log "---- docker ps (project $PROJECT) ----"
+  docker ps -a --filter "label=com.docker.compose.project=$PROJECT" \
+    --format '{{.Names}}\t{{.Status}}' 2>/dev/null
+  log "---- compose logs (last 60 lines per service) ----"
+  timeout 60 "${COMPOSE[@]}" -p "$PROJECT" "${FILES[@]}" logs --no-color --tail=60 2>&1 | tail -150
+}
+
+leftovers() {
+  local f="label=com.docker.compose.project=$PROJECT"
+  {
+    docker ps -aq --filter "$f" | sed 's/^/container /'
+    docker volume ls -q --filter "$f" | sed 's/^/volume /'
+    docker volume ls -q --filter "name=${PROJECT}_" | sed 's/^/volume /'
+    docker network ls -q --filter "$f" | sed 's/^/network /'
+  } 2>/dev/null | sort -u
+}
+
+cleanup() {
+  local rc=$?
+  if [ "$STACK_UP" = 1 ]; then
+    if [ "$rc" -ne 0 ]; then
+      dump_logs
+      if [ "${FIFOGATE_TEST_KEEP:-}" = 1 ]; then
+        log "FIFOGATE_TEST_KEEP=1: leaving project $PROJECT up; remove with:"
+        log "  ${COMPOSE[*]} -p $PROJECT ${FILES[*]} down -v"
+        rm -rf "$WORK"
+        exit "$rc"
+      fi
+    fi
+    timeout 120 "${COMPOSE[@]}" -p "$PROJECT" "${FILES[@]}" down -v --remove-orphans -t 10 >/dev/null 2>&1
+  fi
+  [ -n "${BG_PID:-}" ] && kill "$BG_PID" 2>/dev/null
+  rm -rf "$WORK"
+  if [ "$rc" -eq 0 ]; then
+    log "PASS: compose end-to-end test in $(elapsed) s"
+  elif [ "$rc" -ne 77 ]; then
+    log "compose end-to-end test FAILED after $(elapsed) s"
+  fi
+  echo "compose: $PASSED passed, $FAILED failed"
+  exit "$rc"
+}
+
+# ---------------------------------------------------------------------------
+# 1. Engine and tools
+# ---------------------------------------------------------------------------
+
+if [ "$CI" = true ]; then
+  install_tools
+  engine_answers || start_dockerd
+  pick_compose || fail "neither 'docker compose' nor 'docker-compose' works"
+else
+  command -v docker >/dev/null 2>&1 || skip "docker is not installed (CI=true installs and starts it)"
+  engine_answers || skip "no Docker engine answers 'docker info' (CI=true starts one)"
+  pick_compose || skip "neither 'docker compose' nor 'docker-compose' works"
+  command -v curl >/dev/null 2>&1 || skip "curl is not installed"
+fi
+trap cleanup EXIT
+log "engine $(docker version -f '{{.Server.Version}}' 2>/dev/null), compose: ${COMPOSE[*]} ($("${COMPOSE[@]}" version --short 2>/dev/null | head -1))"
+# Without the buildx plugin a new docker CLI falls back to the classic
+# builder only when DOCKER_BUILDKIT is unset or 0.
+if ! docker buildx version >/dev/null 2>&1; then export DOCKER_BUILDKIT=0; fi
+
+# ---------------------------------------------------------------------------
+# 2. Base image
+# ---------------------------------------------------------------------------
+ensure_base_image
+
+# ---------------------------------------------------------------------------
+# 3. Up
+# ---------------------------------------------------------------------------
+code=$(curl -s --noproxy '*' --max-time 2 -o /dev/null -w '%{http_code}' "$BASE/" 2>/dev/null)
+[ "$code" = 000 ] || fail "something already answers on 127.0.0.1:$PORT; set FIFOGATE_TEST_PORT to a free port"
+export FIFOGATE_TEST_PORT=$PORT
+setup_files
+log "project $PROJECT: ${COMPOSE[*]} up -d --build (first run builds the images: minutes)"
+STACK_UP=1
+timeout 2400 "${COMPOSE[@]}" -p "$PROJECT" "${FILES[@]}" up -d --build >"$WORK/up.log" 2>&1 ||
+  { tail -60 "$WORK/up.log"; fail "compose up --build failed"; }
+pass "compose up --build ($(elapsed) s so far)"
+[ -z "$(docker network ls -q --filter "label=com.docker.compose.project=$PROJECT")" ] ||
+  fail "compose created a network for the project; the test must not create networks"
+
+wait_healthy processor 1 120 || fail "processor not healthy within 120 s"
+wait_healthy web 1 60 || fail "web not healthy within 60 s"
+pass "both health checks healthy"
+wait_worker_ready 30 || fail "GET /healthz not 200 within 30 s"
+pass "GET /healthz 200: the web sees the worker"
+
+PROC=$(one_of processor)
+WEB=$(one_of web)
+
+# ---------------------------------------------------------------------------
+# 4. Checks
+# ---------------------------------------------------------------------------
+code=$(http GET /)
+[ "$code" = 200 ] && grep -q '<textarea' "$WORK/body" || fail "GET / gave $code without a <textarea"
+pass "GET / is the form"
+
+cat >"$WORK/sample.txt" <<'EOF'
+Helo wrold, this is a smal tset of the fifogate pipline.
+The quick brown fox jumps over the lazy dog.
+Definately recieve teh mesage before tomorow.
+EOF
+docker exec -i "$PROC" aspell -a <"$WORK/sample.txt" >"$WORK/expected.txt" ||
+  fail "aspell -a in the processor container failed"
+grep -q '^& Helo ' "$WORK/expected.txt" || fail "aspell -a output looks wrong: $(head -c 300 "$WORK/expected.txt")"
+check_answer "first request"
+
+printf 'abc \xff\xfe def\n' >"$WORK/bad.txt"
+code=$(http POST /process --data-binary @"$WORK/bad.txt")
+[ "$code" = 400 ] || fail "invalid UTF-8 gave $code, want 400: $(head -c 200 "$WORK/body")"
+pass "invalid UTF-8 body -> 400"
+
+code=$(http GET /process)
+[ "$code" = 405 ] || fail "GET /process gave $code, want 405"
+pass "GET /process -> 405"
+
+# Production shape: non-root, shared group, FIFO modes, no network, read-only root.
+[ "$(docker exec "$PROC" id -u):$(docker exec "$PROC" id -g)" = 4569:4567 ] || fail "processor does not run as 4569:4567"
+[ "$(docker exec "$WEB" id -u):$(docker exec "$WEB" id -g)" = 4568:4567 ] || fail "web does not run as 4568:4567"
+pass "processor runs as uid 4569, web as uid 4568, both gid 4567"
+for f in in out status lock lock.worker; do
+  got=$(docker exec "$PROC" stat -c '%a %G %F' "/run/fifogate/$f" 2>/dev/null)
+  case $f in lock*) want="660 fifogate regular empty file" ;; *) want="660 fifogate fifo" ;; esac
+  [ "$f" = lock.worker ] && want="660 fifogate regular file"
+  [ "$got" = "$want" ] || fail "/run/fifogate/$f is '$got', want '$want'"
+done
+pass "FIFOs and lock files are mode 0660, group fifogate"
+[ "$(docker inspect -f '{{.HostConfig.NetworkMode}}' "$PROC")" = none ] || fail "processor network_mode is not none"
+ifaces=$(docker exec "$PROC" sh -c 'tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d " "' | tr '\n' ' ')
+[ "$ifaces" = "lo " ] || fail "processor has network interfaces: $ifaces"
+docker exec "$PROC" sh -c 'touch /usr/fifogate-rw-test' 2>/dev/null && fail "processor root filesystem is writable"
+docker exec "$PROC" sh -c 'touch /tmp/x && rm /tmp/x' || fail "processor /tmp is not writable"
+pass "processor: no network but lo, read-only root, writable /tmp"
+
+# ---------------------------------------------------------------------------
+# 5. Kill the processor mid-request: 5xx, restart by policy, right answers again.
+# ---------------------------------------------------------------------------
+lic=/usr/share/common-licenses/GPL-3
+[ -r "$lic" ] || lic=$ROOT/CMakeLists.txt
+: >"$WORK/big.txt"
+while [ "$(stat -c %s "$WORK/big.txt")" -lt $((5 * 1024 * 1024)) ]; do cat "$lic" >>"$WORK/big.txt"; done
+restarts0=$(docker inspect -f '{{.RestartCount}}' "$PROC")
+started0=$(docker inspect -f '{{.State.StartedAt}}' "$PROC")
+curl -sS --noproxy '*' --max-time 90 -o "$WORK/big.out" -w '%{http_code}' -H 'Content-Type: text/plain' \
+  --data-binary @"$WORK/big.txt" "$BASE/process" >"$WORK/big.code" 2>"$WORK/big.err" &
+BG_PID=$!
+t=0
+until command_running "$PROC"; do
+  t=$((t + 1))
+  [ "$t" -le 150 ] || fail "the command never started for the 5 MB request"
+  kill -0 "$BG_PID" 2>/dev/null || fail "the 5 MB request ended before the command was seen: $(cat "$WORK/big.code")"
+  sleep 0.2
+done
+ppid_in=$(processor_pid "$PROC") || fail "cannot find the processor's PID in its container"
+docker exec "$PROC" sh -c "kill -KILL $ppid_in" || fail "kill -KILL $ppid_in in the processor container"
+log "killed fifogate-processor (pid $ppid_in in its container) while aspell ran the 5 MB request"
+wait "$BG_PID"
+BG_PID=
+code=$(cat "$WORK/big.code")
+case $code in 502 | 503 | 504) ;; *) fail "request in flight when the processor died gave '$code', want 502/503/504: $(head -c 200 "$WORK/big.out")" ;; esac
+pass "processor killed mid-request -> $code ($(head -c 120 "$WORK/big.out" | tr '\n' ' '))"
+
+t=0
+while :; do
+  restarts=$(docker inspect -f '{{.RestartCount}}' "$PROC" 2>/dev/null)
+  started=$(docker inspect -f '{{.State.StartedAt}}' "$PROC" 2>/dev/null)
+  [ "$restarts" -gt "$restarts0" ] && [ "$started" != "$started0" ] && break
+  t=$((t + 1))
+  [ "$t" -le 60 ] || fail "processor container not restarted within 60 s (restarts $restarts0 -> $restarts)"
+  sleep 1
+done
+pass "restart policy restarted the processor container (RestartCount $restarts0 -> $restarts)"
+wait_healthy processor 1 60 || fail "processor not healthy again within 60 s"
+wait_worker_ready 30 || fail "GET /healthz not 200 again within 30 s"
+check_answer "after the restart"
+
+# ---------------------------------------------------------------------------
+# 6. --scale processor=2: one worker serves, one waits; it takes over.
+# ---------------------------------------------------------------------------
+timeout 300 "${COMPOSE[@]}" -p "$PROJECT" "${FILES[@]}" up -d --no-build --no-recreate --scale processor=2 \
+  >"$WORK/scale.log" 2>&1 || { tail -30 "$WORK/scale.log"; fail "up --scale processor=2"; }
+wait_healthy processor 2 60 || fail "two processors not healthy within 60 s"
+pass "--scale processor=2: both healthy"
+for i in 1 2 3; do check_answer "scaled, request $i"; done
+active=$(docker exec "$PROC" sed -n 's/^worker=\(.*\):[0-9]*$/\1/p' /run/fifogate/lock.worker)
+victim=
+for id in $(ids_of processor); do
+  [ "$(docker inspect -f '{{.Config.Hostname}}' "$id")" = "$active" ] && victim=$id
+done
+[ -n "$victim" ] || fail "cannot tell which processor holds the life lock (worker=$active)"
+vpid=$(processor_pid "$victim") || fail "cannot find the active processor's PID"
+docker exec "$victim" sh -c "kill -KILL $vpid" || fail "kill the active processor"
+log "killed the active processor ($active); the standby should take over"
+t=0
+until [ "$(http GET /healthz)" = 200 ] &&
+  now=$(docker exec "$PROC" sed -n 's/^worker=\(.*\):[0-9]*$/\1/p' /run/fifogate/lock.worker 2>/dev/null) &&
+  [ -n "$now" ] && [ "$now" != "$active" ]; do
+  t=$((t + 1))
+  [ "$t" -le 60 ] || fail "no other worker took over within 30 s"
+  sleep 0.5
+done
+check_answer "standby took over ($now)"
+wait_healthy processor 2 60 || fail "the killed processor did not come back healthy within 60 s"
+pass "the killed processor came back as a standby"
+
+# ---------------------------------------------------------------------------
+# 7. Down, and nothing of the project is left.
+# ---------------------------------------------------------------------------
+timeout 180 "${COMPOSE[@]}" -p "$PROJECT" "${FILES[@]}" down -v --remove-orphans -t 20 >"$WORK/down.log" 2>&1 ||
+  { tail -30 "$WORK/down.log"; fail "compose down -v failed"; }
+STACK_UP=0
+left=$(leftovers)
+[ -z "$left" ] || fail "left behind after down -v: $(echo "$left" | tr '\n' ' ')"
+pass "down -v: no container, volume or network of $PROJECT left"
+exit 0

@@ -1,0 +1,71 @@
+// Several workers serve one web: each claims its own slot, requests spread
+// over them, a dead worker's slot is skipped and can be claimed again.
+#include "../support/stack.hpp"
+#include <future>
+#include <gtest/gtest.h>
+#include <set>
+#include <thread>
+
+using namespace fgtest;
+using namespace std::chrono;
+
+TEST(Pool, WorkersClaimDistinctSlotsAndAllServe) {
+  Stack s(Env{{"PROC_COMMAND", "sh -c 'sleep 0.3; echo $PPID; cat'"}, {"PROC_PROTOCOL", "raw"}});
+  s.start_processor();
+  Proc second(FIFOGATE_PROCESSOR_BIN, {}, s.env(), s.dir() + "/second.log");
+  ASSERT_TRUE(eventually([&] { return read_file(s.dir() + "/second.log").find("slot=1") != std::string::npos; },
+                         seconds(5)))
+      << read_file(s.dir() + "/second.log");
+  s.start_web();
+  // Four slow requests at once: with two workers they overlap, and both serve.
+  std::vector<std::future<HttpAnswer>> f;
+  auto t0 = steady_clock::now();
+  for (int i = 0; i < 4; ++i)
+    f.push_back(std::async(std::launch::async, [&, i] { return s.post("req" + std::to_string(i) + "\n"); }));
+  std::set<std::string> workers;
+  for (int i = 0; i < 4; ++i) {
+    auto a = f[i].get();
+    ASSERT_EQ(a.status, 200) << a.body;
+    auto nl = a.body.find('\n');
+    workers.insert(a.body.substr(0, nl));
+    EXPECT_EQ(a.body.substr(nl + 1), "req" + std::to_string(i) + "\n");
+  }
+  EXPECT_EQ(workers.size(), 2u) << "both workers should have served";
+  // Four 0.3 s requests on two workers: about 0.6 s, not 1.2 s.
+  EXPECT_LT(steady_clock::now() - t0, milliseconds(1100));
+}
+
+TEST(Pool, ADeadWorkersSlotIsSkippedAndReclaimed) {
+  Stack s;
+  s.start_processor();
+  Proc second(FIFOGATE_PROCESSOR_BIN, {}, s.env(), s.dir() + "/second.log");
+  ASSERT_TRUE(eventually([&] { return read_file(s.dir() + "/second.log").find("slot=1") != std::string::npos; },
+                         seconds(5)));
+  s.start_web();
+  s.processor().kill_and_reap(); // slot 0 dies
+  for (int i = 0; i < 10; ++i) {
+    auto a = s.post("helo\n");
+    EXPECT_EQ(a.status, 200) << i << " " << a.body;
+    EXPECT_EQ(a.body, aspell_direct("helo\n"));
+  }
+  EXPECT_NE(http_get(s.port(), "/healthz").body.find("1 worker"), std::string::npos);
+  s.start_processor(); // takes the free slot 0 again
+  EXPECT_NE(s.processor_log().rfind("slot=0"), std::string::npos);
+  EXPECT_TRUE(eventually([&] { return http_get(s.port(), "/healthz").body.find("2 worker") != std::string::npos; },
+                         seconds(2)));
+}
+
+TEST(Pool, AllWorkersBusyIs503AfterTheWait) {
+  Stack s(Env{{"PROC_COMMAND", "sh -c 'sleep 3; cat'"}, {"PROC_WAIT_MS", "300"}});
+  s.start_processor();
+  s.start_web();
+  auto slow = std::async(std::launch::async, [&] { return s.post("slow\n"); });
+  ASSERT_TRUE(eventually([&] { return !children_of(s.processor().pid()).empty(); }, seconds(5)));
+  auto t0 = steady_clock::now();
+  auto a = s.post("next\n");
+  EXPECT_EQ(a.status, 503) << a.body;
+  EXPECT_NE(a.body.find("busy"), std::string::npos) << a.body;
+  EXPECT_EQ(a.header("retry-after"), "1");
+  EXPECT_LT(steady_clock::now() - t0, seconds(2));
+  EXPECT_EQ(slow.get().status, 200);
+}
