@@ -3,6 +3,7 @@
 #include "fifogate/fd_io.hpp"
 #include "fifogate/ispell.hpp"
 #include "fifogate/utf8.hpp"
+#include "warm_command.hpp"
 #include <deque>
 #include <poll.h>
 
@@ -18,8 +19,8 @@ constexpr size_t kMaxPending = 1 << 20;
 class Runner {
 public:
   Runner(const Config &cfg, const Channel &ch, const frame::Record &begin, RequestInput in,
-         std::string worker)
-      : cfg_(cfg), ch_(ch), in_(in), id_(begin.id), start_(Clock::now()),
+         std::string worker, WarmCommand *warm)
+      : cfg_(cfg), ch_(ch), in_(in), warm_(warm), id_(begin.id), start_(Clock::now()),
         deadline_(start_ + Millis(cfg.timeout_ms)),
         hard_deadline_(start_ + Millis(cfg.timeout_ms + Config::kWebGraceMs + 1000)),
         ispell_(cfg.protocol == Protocol::ispell) {
@@ -42,10 +43,19 @@ private:
   void flush_output();
   void finish_output();
   void send_status();
+  bool stdin_wanted() const {
+    return child_ && child_->stdin_fd() &&
+           (to_child_pos_ < to_child_.size() || (body_ended_ && !warm_));
+  }
+  // Warm mode: every line sent has had its answer block.
+  bool answer_complete() const {
+    return body_ended_ && to_child_.empty() && fixer_.blocks() == escaper_.answered_lines();
+  }
 
   const Config &cfg_;
   const Channel &ch_;
   RequestInput in_;
+  WarmCommand *warm_;
   RequestId id_;
   Clock::time_point start_;
   Deadline deadline_, hard_deadline_;
@@ -60,7 +70,9 @@ private:
   size_t to_child_pos_ = 0;
   bool body_ended_ = false; // the escaper has seen the end; close stdin once flushed
 
-  std::optional<ChildProcess> child_;
+  std::optional<ChildProcess> owned_; // per-request mode: this request's command
+  ChildProcess *child_ = nullptr;      // the command being fed (owned_ or the warm one)
+  std::optional<ChildProcess::Exit> warm_exit_;
   bool stdout_open_ = false, stderr_open_ = false;
 
   UniqueFd out_;
@@ -76,12 +88,17 @@ void Runner::fail(Outcome o, std::string message) {
     return;
   forced_ = o;
   result_.status.message = std::move(message);
-  if (child_)
-    child_->kill_group();
   to_child_.clear();
   to_child_pos_ = 0;
-  if (child_)
+  if (warm_ && child_) {
+    // Its state is unknown now (half a request fed, or worse): start afresh next time.
+    warm_->retire(std::string(outcome_name(o)) + ": " + result_.status.message);
+    child_ = nullptr;
+    stdout_open_ = stderr_open_ = false;
+  } else if (child_) {
+    child_->kill_group();
     child_->stdin_fd().reset();
+  }
 }
 
 void Runner::on_body(const std::string &bytes) {
@@ -193,8 +210,8 @@ void Runner::write_child_stdin() {
   if (to_child_pos_ == to_child_.size()) {
     to_child_.clear();
     to_child_pos_ = 0;
-    if (body_ended_)
-      fd.reset(); // EOF for the command
+    if (body_ended_ && !warm_)
+      fd.reset(); // EOF for the command (a warm one keeps reading)
   }
 }
 
@@ -216,6 +233,10 @@ void Runner::read_child_stdout() {
   if (r.kind == ReadKind::would_block)
     return;
   if (r.kind != ReadKind::data) {
+    if (warm_) {
+      fail(Outcome::failed, "the warm command closed its output");
+      return;
+    }
     stdout_open_ = false;
     child_->stdout_fd().reset();
     if (ispell_ && !forced_) {
@@ -237,6 +258,9 @@ void Runner::read_child_stdout() {
     std::string fixed;
     fixer_.feed(std::string_view(buf, r.bytes), fixed);
     emit_output(fixed);
+    if (warm_ && (fixer_.blocks() > escaper_.answered_lines() ||
+                  (fixer_.blocks() == escaper_.answered_lines() && body_ended_ && fixer_.partial())))
+      fail(Outcome::failed, "the warm command answered more than it was asked");
   } else {
     emit_output(std::string_view(buf, r.bytes));
   }
@@ -328,10 +352,21 @@ RunResult Runner::run() {
     detached_ = true;
     fail(Outcome::abandoned, "nobody reads the output FIFO: " + o.error().message());
   }
-  if (!forced_) {
+  if (!forced_ && warm_) {
+    if (warm_->has_stray_output())
+      warm_->retire("it wrote output between requests or exited");
+    if (auto r = warm_->ensure_started(Deadline::in(Millis(10000)).earlier(deadline_)); !r) {
+      fail(Outcome::spawn_failed, r.error().message());
+    } else {
+      child_ = &warm_->child();
+      stdout_open_ = stderr_open_ = true;
+      emit_output(warm_->banner());
+    }
+  } else if (!forced_) {
     auto c = ChildProcess::spawn(cfg_.command);
     if (c) {
-      child_.emplace(std::move(*c));
+      owned_.emplace(std::move(*c));
+      child_ = &*owned_;
       stdout_open_ = stderr_open_ = true;
     } else {
       fail(Outcome::spawn_failed, c.error().message());
@@ -341,9 +376,16 @@ RunResult Runner::run() {
 
   bool exited = !child_;
   for (;;) {
-    if (child_ && !exited)
+    if (warm_ && child_) {
+      if (auto e = child_->try_exit()) {
+        warm_exit_ = e;
+        fail(Outcome::failed, "the warm command exited mid-request");
+      }
+    } else if (child_ && !exited) {
       exited = child_->try_exit().has_value();
-    bool child_finished = !child_ || (exited && !stdout_open_ && !stderr_open_);
+    }
+    bool child_finished = warm_ ? (!child_ || answer_complete())
+                                : (!child_ || (exited && !stdout_open_ && !stderr_open_));
     if (child_finished && in_state_ != InState::receiving && (out_records_.empty() || detached_))
       break;
     if (hard_deadline_.expired()) {
@@ -362,7 +404,7 @@ RunResult Runner::run() {
     };
     if (in_state_ == InState::receiving && to_child_.size() - to_child_pos_ < kMaxPending)
       i_in = add(in_.reader.fd(), POLLIN);
-    if (child_ && child_->stdin_fd() && (to_child_pos_ < to_child_.size() || body_ended_))
+    if (stdin_wanted())
       i_stdin = add(child_->stdin_fd().get(), POLLOUT);
     if (stdout_open_ && out_queued_ < kMaxPending)
       i_stdout = add(child_->stdout_fd().get(), POLLIN);
@@ -370,11 +412,11 @@ RunResult Runner::run() {
       i_stderr = add(child_->stderr_fd().get(), POLLIN);
     if (!out_records_.empty() && !detached_)
       i_out = add(out_.get(), POLLOUT);
-    if (child_ && !exited && child_->exit_fd() >= 0)
+    if (child_ && (warm_ || !exited) && child_->exit_fd() >= 0)
       i_exit = add(child_->exit_fd(), POLLIN);
 
     Deadline wake = forced_ ? hard_deadline_ : deadline_.earlier(hard_deadline_);
-    if (child_ && !exited && child_->exit_fd() < 0)
+    if (child_ && (warm_ || !exited) && child_->exit_fd() < 0)
       wake = wake.earlier(Deadline::in(Millis(5))); // no pidfd: look now and then
     int r = ::poll(p, static_cast<nfds_t>(n), wake.poll_timeout_ms());
     if (r < 0 && errno != EINTR) {
@@ -394,18 +436,23 @@ RunResult Runner::run() {
     if (i_out >= 0 && p[i_out].revents)
       flush_output();
     (void)i_exit; // the exit is collected at the top of the loop
-    if (child_ && child_->stdin_fd() && (to_child_pos_ < to_child_.size() || body_ended_))
+    if (stdin_wanted())
       write_child_stdin(); // new input may have arrived
   }
 
   // Settle the status.
   auto &s = result_.status;
-  std::optional<ChildProcess::Exit> ex;
-  if (child_) {
-    child_->kill_group(); // no-op unless it outlived the hard deadline
-    ex = child_->try_exit();
-    child_.reset(); // reaps if still needed
+  std::optional<ChildProcess::Exit> ex = warm_exit_;
+  if (owned_) {
+    owned_->kill_group(); // no-op unless it outlived the hard deadline
+    ex = owned_->try_exit();
+    owned_.reset(); // reaps if still needed
+  } else if (warm_ && child_ && !forced_) {
+    // Whatever it said on stderr while answering belongs to this request.
+    if (stderr_open_ && poll_one(child_->stderr_fd().get(), POLLIN, Deadline::in(Millis(0))) > 0)
+      read_child_stderr();
   }
+  child_ = nullptr;
   // When the request was void before the command finished (bad input, a sender
   // or reader that went away), the kill we sent is not the command's result.
   bool command_result_matters = !forced_ || *forced_ == Outcome::timeout || *forced_ == Outcome::output_limit;
@@ -415,6 +462,10 @@ RunResult Runner::run() {
   }
   if (forced_) {
     s.outcome = *forced_;
+  } else if (warm_) {
+    s.outcome = Outcome::ok; // the command keeps running; its answer was complete
+    s.exit_code = 0;
+    warm_->served_one();
   } else if (ex && ex->exit_code == 0) {
     s.outcome = Outcome::ok;
   } else {
@@ -424,7 +475,7 @@ RunResult Runner::run() {
     else if (ex)
       s.message = "command exited with status " + std::to_string(ex->exit_code);
   }
-  if (s.outcome == Outcome::ok && ispell_ && !fixer_.banner_seen()) {
+  if (s.outcome == Outcome::ok && ispell_ && !warm_ && !fixer_.banner_seen()) {
     s.outcome = Outcome::failed;
     s.message = "no ispell banner in the output: is PROC_COMMAND an ispell-style checker?";
   }
@@ -436,8 +487,8 @@ RunResult Runner::run() {
 } // namespace
 
 RunResult run_request(const Config &cfg, const Channel &ch, const frame::Record &begin,
-                      RequestInput in, const std::string &worker_name) {
-  return Runner(cfg, ch, begin, in, worker_name).run();
+                      RequestInput in, const std::string &worker_name, WarmCommand *warm) {
+  return Runner(cfg, ch, begin, in, worker_name, warm).run();
 }
 
 } // namespace fifogate

@@ -28,7 +28,10 @@ struct RunResult {
   std::optional<frame::Record> next_begin;
 };
 
+class WarmCommand;
+
+// `warm` is null in per-request mode: then a fresh command runs per request.
 RunResult run_request(const Config &cfg, const Channel &ch, const frame::Record &begin,
-                      RequestInput in, const std::string &worker_name);
+                      RequestInput in, const std::string &worker_name, WarmCommand *warm);
 
 } // namespace fifogate

@@ -4,6 +4,7 @@
 #include "fifogate/file_lock.hpp"
 #include "fifogate/log.hpp"
 #include "request_runner.hpp"
+#include "warm_command.hpp"
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/stat.h>
@@ -113,6 +114,12 @@ int serve(const Config &cfg, int stop_fd) {
       " mode=" + (cfg.mode == Mode::warm ? "warm" : "per-request") + " slot=" + std::to_string(ch.slot) +
       " in=" + ch.input_path);
 
+  std::optional<WarmCommand> warm;
+  if (cfg.mode == Mode::warm) {
+    warm.emplace(cfg);
+    if (auto r = warm->ensure_started(Deadline::in(Millis(10000))); !r)
+      say("warning: " + r.error().message() + " (will retry per request)");
+  }
   frame::Parser parser;
   bool discarding = false; // after garbage: drop bytes until that writer leaves
   uint64_t stray = 0;
@@ -128,10 +135,14 @@ int serve(const Config &cfg, int stop_fd) {
         ++stray; // leftovers of a request that was given up
     }
     while (begin) {
-      RunResult r = run_request(cfg, ch, *begin, RequestInput{*reader, parser}, name);
+      RunResult r = run_request(cfg, ch, *begin, RequestInput{*reader, parser}, name,
+                                warm ? &*warm : nullptr);
       log_result(r);
       begin = std::move(r.next_begin);
     }
+    if (warm && !warm->running()) // restart now, not on the next request's time
+      if (auto rs = warm->ensure_started(Deadline::in(Millis(10000))); !rs)
+        say("warning: " + rs.error().message());
     if (parser.corrupt()) {
       say("input FIFO carried bytes that are not records; dropping them until the writer leaves");
       parser.reset();

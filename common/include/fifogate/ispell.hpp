@@ -32,6 +32,8 @@ public:
   // Blank lines seen (each ends one answer block), not counting the banner.
   size_t blocks() const { return blocks_; }
   bool banner_seen() const { return banner_seen_; }
+  // Part of a line is waiting for its newline.
+  bool partial() const { return !partial_.empty(); }
 
 private:
   void line(std::string_view l, std::string &out);

@@ -1,0 +1,38 @@
+#pragma once
+#include "child_process.hpp"
+#include "fifogate/config.hpp"
+#include "fifogate/deadline.hpp"
+#include <optional>
+#include <string>
+
+namespace fifogate {
+
+// One long-running ispell-protocol command (aspell -a), kept between requests
+// in warm mode. It is retired (killed) on any anomaly: a timeout, output
+// nobody asked for, an exit, a refused request; and after
+// PROC_WARM_MAX_REQUESTS requests. The next request starts a fresh one.
+class WarmCommand {
+public:
+  explicit WarmCommand(const Config &cfg) : cfg_(cfg) {}
+
+  // Starts the command if none runs and reads its banner line.
+  Result<void> ensure_started(const Deadline &deadline);
+  bool running() const { return child_.has_value(); }
+  ChildProcess &child() { return *child_; }
+  // The banner line ("@(#) International Ispell ...\n") every answer starts with.
+  const std::string &banner() const { return banner_; }
+  // True when the command wrote something between requests: its state is unknown.
+  bool has_stray_output();
+  void retire(const std::string &why);
+  // Counts a completed request; retires the command at the request limit.
+  void served_one();
+  int64_t restarts() const { return restarts_; }
+
+private:
+  const Config &cfg_;
+  std::optional<ChildProcess> child_;
+  std::string banner_;
+  int64_t served_ = 0, restarts_ = 0;
+};
+
+} // namespace fifogate

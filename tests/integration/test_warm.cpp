@@ -1,0 +1,94 @@
+// Warm mode: one aspell per worker, answers byte-identical to a fresh one.
+#include "../support/stack.hpp"
+#include <gtest/gtest.h>
+
+using namespace fgtest;
+using namespace std::chrono;
+
+static pid_t only_child(Stack &s) {
+  std::vector<pid_t> kids;
+  eventually([&] { return (kids = children_of(s.processor().pid())).size() == 1; }, seconds(5));
+  return kids.size() == 1 ? kids[0] : -1;
+}
+
+TEST(Warm, AnswersAreByteIdenticalToPerRequestMode) {
+  Stack warm(Env{{"PROC_MODE", "warm"}});
+  warm.start_processor();
+  warm.start_web();
+  Stack cold;
+  cold.start_processor();
+  cold.start_web();
+  std::string big;
+  while (big.size() < 1000 * 1000)
+    big += gpl3();
+  std::vector<std::string> texts = {
+      "helo wrld\n", "", "\n\n\n", "no newline at the end, helo", gpl3(), big,
+      "Zürich naïve zzüber\n", "*zzyzx\n#\n- itme\n# Heding\n$$cr home-dir\n\n!\n%\n@x\n",
+      "\r\nwindows lines\r\nhelo\r\n", std::string(5000, 'a') + "\n"};
+  for (int round = 0; round < 2; ++round)
+    for (size_t i = 0; i < texts.size(); ++i) {
+      auto w = warm.post(texts[i]);
+      auto c = cold.post(texts[i]);
+      ASSERT_EQ(w.status, 200) << i << w.body.substr(0, 200);
+      ASSERT_EQ(c.status, 200) << i;
+      EXPECT_TRUE(w.body == c.body) << "text " << i << " differs in warm mode";
+    }
+  EXPECT_EQ(warm.post(texts[0]).body, aspell_direct(texts[0]));
+}
+
+TEST(Warm, OneCommandServesManyRequestsAndIsRestartedAtTheLimit) {
+  Stack s(Env{{"PROC_MODE", "warm"}, {"PROC_WARM_MAX_REQUESTS", "5"}});
+  s.start_processor();
+  s.start_web();
+  pid_t first = only_child(s);
+  ASSERT_GT(first, 0);
+  for (int i = 0; i < 4; ++i)
+    EXPECT_EQ(s.post("helo\n").status, 200);
+  EXPECT_EQ(only_child(s), first);
+  EXPECT_EQ(s.post("helo\n").status, 200); // the fifth: the limit
+  pid_t second = only_child(s);
+  EXPECT_NE(second, first);
+  EXPECT_NE(s.processor_log().find("restarted after 5 requests"), std::string::npos);
+  EXPECT_EQ(s.post("helo\n").body, aspell_direct("helo\n"));
+}
+
+TEST(Warm, RefusedInputRestartsTheCommandAndTheNextAnswerIsClean) {
+  Stack s(Env{{"PROC_MODE", "warm"}});
+  s.start_processor();
+  s.start_web();
+  pid_t first = only_child(s);
+  // Valid lines first, then a bad byte: half the request already went to aspell.
+  auto bad = s.post("helo wrld\nmore text\nbad \xff byte\n");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_NE(only_child(s), first);
+  auto good = s.post("fine\n");
+  EXPECT_EQ(good.status, 200);
+  EXPECT_EQ(good.body, aspell_direct("fine\n"));
+}
+
+TEST(Warm, AHangingCheckerTimesOutAndIsReplaced) {
+  // An ispell-protocol stand-in that hangs on one line (aspell cannot be made to hang).
+  Stack s(Env{{"PROC_MODE", "warm"},
+              {"PROC_PROTOCOL", "ispell"},
+              {"PROC_TIMEOUT_MS", "600"},
+              {"PROC_COMMAND", "sh -c 'echo \"@(#) fake ispell\"; while read l; do case \"$l\" in "
+                               "*hang*) sleep 30;; esac; echo \"*\"; echo; done'"}});
+  s.start_processor();
+  s.start_web();
+  EXPECT_EQ(s.post("a\nb\n").body, "@(#) fake ispell\n*\n\n*\n\n");
+  pid_t first = only_child(s);
+  auto t0 = steady_clock::now();
+  EXPECT_EQ(s.post("please hang\n").status, 504);
+  EXPECT_LT(steady_clock::now() - t0, seconds(4));
+  EXPECT_EQ(s.post("c\n").body, "@(#) fake ispell\n*\n\n");
+  EXPECT_NE(only_child(s), first);
+}
+
+TEST(Warm, ConfigRefusesWarmModeForRawCommands) {
+  Stack s(Env{{"PROC_MODE", "warm"}, {"PROC_COMMAND", "cat"}});
+  Proc p(FIFOGATE_PROCESSOR_BIN, {}, s.env(), s.dir() + "/p.log");
+  auto st = p.wait(seconds(5));
+  ASSERT_TRUE(st.has_value());
+  EXPECT_EQ(WEXITSTATUS(*st), 100);
+  EXPECT_NE(read_file(s.dir() + "/p.log").find("PROC_MODE=warm needs"), std::string::npos);
+}
