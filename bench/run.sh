@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# The benchmark: builds in release mode, starts fifogate on 127.0.0.1 in each
+# configuration and prints requests/s and p50/p99 latency for small, medium and
+# large bodies at concurrency 1 and 8, next to the floor (aspell -a started per
+# request with no server), plus peak memory. Every answer is checked.
+#   BENCH_SECONDS  length of each measurement   [10]
+#   WORKERS        workers for the pool rows     [nproc]
+#   SOAK_SECONDS   if set, also a web-RSS soak run of that length (warm, small, c=8)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/deps.sh
+secs=${BENCH_SECONDS:-10}
+workers=${WORKERS:-$(nproc)}
+cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release -DFIFOGATE_TESTS=OFF >/dev/null
+cmake --build build-release -j"$(nproc)" >/dev/null
+bin=build-release
+out=$PWD/bench/out
+rm -rf "$out"
+mkdir -p "$out/run"
+
+# Bodies and their reference answers (what aspell -a prints).
+printf 'This sentense has two speling mistakes.\n' >"$out/small.txt"
+cp /usr/share/common-licenses/GPL-3 "$out/medium.txt"
+: >"$out/large.txt"
+while [ "$(stat -c %s "$out/large.txt")" -lt 1048576 ]; do cat /usr/share/common-licenses/GPL-3 >>"$out/large.txt"; done
+head -c 1048576 "$out/large.txt" >"$out/large.tmp" && mv "$out/large.tmp" "$out/large.txt"
+for s in small medium large; do LC_ALL=C.UTF-8 aspell -a <"$out/$s.txt" >"$out/$s.expected"; done
+
+pids=()
+cleanup() { for p in "${pids[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; pids=(); }
+trap cleanup EXIT
+
+peak_kb() { awk '/VmHWM/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+
+start_stack() { # mode workers port
+  local mode=$1 n=$2 port=$3 dir="$out/run/$1-$2"
+  rm -rf "$dir" && mkdir -p "$dir"
+  export PROC_INPUT=$dir/in PROC_OUTPUT=$dir/out PROC_STATUS=$dir/status PROC_LOCK=$dir/lock
+  export PROC_MODE=$mode HOST=127.0.0.1 PORT=$port WEB_THREADS=32
+  proc_pids=()
+  for _ in $(seq "$n"); do
+    "$bin/processor/fifogate-processor" 2>>"$dir/processor.log" & pids+=($!); proc_pids+=($!)
+  done
+  for _ in $(seq 100); do
+    [ "$(grep -c 'ready:' "$dir/processor.log" 2>/dev/null)" -ge "$n" ] && break
+    sleep 0.1
+  done
+  "$bin/web/fifogate-web" 2>>"$dir/web.log" & web_pid=$!; pids+=($!)
+  for _ in $(seq 100); do "$bin/web/fifogate-web" --healthcheck >/dev/null 2>&1 && break; sleep 0.1; done
+  if ! "$bin/web/fifogate-web" --healthcheck >/dev/null 2>&1 || [ "$(grep -c 'ready:' "$dir/processor.log")" -lt "$n" ]; then
+    echo "bench: the $mode stack did not start:" >&2
+    cat "$dir/processor.log" "$dir/web.log" >&2
+    exit 1
+  fi
+}
+
+row() { # label size c result
+  local r=$4
+  printf '| %-26s | %-6s | %2s | %8s | %8s | %8s | %s |\n' "$1" "$2" "$3" \
+    "$(sed 's/.*rps=\([^ ]*\).*/\1/' <<<"$r")" "$(sed 's/.*p50_ms=\([^ ]*\).*/\1/' <<<"$r")" \
+    "$(sed 's/.*p99_ms=\([^ ]*\).*/\1/' <<<"$r")" "$(sed 's/.*ok=\([^ ]*\) bad=\([^ ]*\).*/\1 ok, \2 bad/' <<<"$r")"
+}
+
+echo "fifogate benchmark — $(date -u +%Y-%m-%d), $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), ${secs}s per cell, workers=$workers"
+echo
+echo "| configuration              | body   |  c |    req/s |  p50 ms  |  p99 ms  | answers |"
+echo "|----------------------------|--------|----|----------|----------|----------|---------|"
+for s in small medium large; do
+  for c in 1 8; do
+    row "floor: aspell -a per run" "$s" "$c" "$("$bin/bench/fifogate-loadgen" floor "$out/$s.txt" "$out/$s.expected" "$c" "$secs" || true)"
+  done
+done
+port=14600
+mem=""
+for cfg in "per-request 1" "per-request $workers" "warm $workers"; do
+  set -- $cfg
+  port=$((port + 1))
+  start_stack "$1" "$2" "$port"
+  for s in small medium large; do
+    for c in 1 8; do
+      row "fifogate $1, $2 worker(s)" "$s" "$c" "$("$bin/bench/fifogate-loadgen" http "$port" "$out/$s.txt" "$out/$s.expected" "$c" "$secs" || true)"
+    done
+  done
+  wkb=0
+  for p in "${proc_pids[@]}"; do k=$(peak_kb "$p"); [ "$k" -gt "$wkb" ] && wkb=$k; done
+  mem+="$(printf '| fifogate %-11s %2s worker(s) | %6.1f MB | %6.1f MB |' "$1," "$2" "$(bc -l <<<"$(peak_kb "$web_pid")/1024" 2>/dev/null || echo 0)" "$(bc -l <<<"$wkb/1024" 2>/dev/null || echo 0)")"$'\n'
+  cleanup
+done
+echo
+echo "| peak RSS (VmHWM)                  | web       | largest worker (without its command) |"
+echo "|-----------------------------------|-----------|-----------|"
+printf '%s' "$mem"
+
+if [ -n "${SOAK_SECONDS:-}" ]; then
+  port=$((port + 1))
+  start_stack warm "$workers" "$port"
+  "$bin/bench/fifogate-loadgen" http "$port" "$out/small.txt" "$out/small.expected" 8 5 >/dev/null || true
+  before=$(awk '/VmRSS/ {print $2}' "/proc/$web_pid/status")
+  r=$("$bin/bench/fifogate-loadgen" http "$port" "$out/small.txt" "$out/small.expected" 8 "$SOAK_SECONDS" || true)
+  after=$(awk '/VmRSS/ {print $2}' "/proc/$web_pid/status")
+  echo
+  echo "soak: warm, small, c=8, ${SOAK_SECONDS}s: $r; web RSS ${before} kB after warm-up -> ${after} kB at the end"
+  cleanup
+fi
