@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs fifogate locally: installs what is missing, builds (Release), starts the
-# processor and the web sharing one directory, prints the URL. Ctrl+C stops both.
+# processors and the web sharing one directory, prints the URL. Ctrl+C stops all.
+#   WORKERS       processors to start                    [nproc]
 #   FIFOGATE_DIR  where the FIFOs and lock files live   [./.run/fifogate]
 #   PORT, HOST and every other variable of the README are passed through.
 set -euo pipefail
@@ -23,7 +24,10 @@ stop() {
 }
 trap stop INT TERM EXIT
 
-build-release/processor/fifogate-processor & pids+=($!)
+workers=${WORKERS:-$(nproc)}
+for _ in $(seq "$workers"); do
+  build-release/processor/fifogate-processor & pids+=($!)
+done
 for _ in $(seq 100); do
   build-release/processor/fifogate-processor --healthcheck >/dev/null 2>&1 && break
   sleep 0.1
@@ -34,6 +38,6 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 echo
-echo "fifogate is running: http://127.0.0.1:${PORT}/   (FIFOs in $dir; Ctrl+C stops)"
+echo "fifogate is running: http://127.0.0.1:${PORT}/   ($workers worker(s), FIFOs in $dir; Ctrl+C stops)"
 echo "  try: curl --data-binary 'helo wrld' http://127.0.0.1:${PORT}/process"
 wait -n "${pids[@]}"

@@ -6,8 +6,9 @@ namespace fifogate {
 // Liveness is re-read this often; a dead worker is noticed within this time
 // (and at once by the exchange, whose open of the input FIFO then fails).
 constexpr Millis kLiveCacheTime(100);
-// Other processes' releases are not signalled here; look again this often.
-constexpr Millis kRetryTick(2);
+// Releases inside this process wake a waiter at once; releases by another
+// process (a second web instance) are only seen by looking again this often.
+constexpr Millis kRetryTick(5);
 
 Dispatcher::Claim::~Claim() {
   if (d_)
