@@ -17,7 +17,7 @@ RUN apt-get update \
 WORKDIR /src
 COPY . .
 RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=Release -DFIFOGATE_TESTS=OFF \
- && cmake --build /build -j"$(nproc)" \
+ && cmake --build /build -j"$(nproc)" --target fifogate-web fifogate-processor \
  && strip --strip-unneeded /build/web/fifogate-web /build/processor/fifogate-processor
 
 # ---- runtime: the binary, its shared libraries and the default command -------

@@ -2,6 +2,8 @@
 #include <algorithm>
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <thread>
 
 namespace fifogate {
@@ -10,6 +12,11 @@ static Result<UniqueFd> open_lock_file(const std::string &path) {
   UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0660));
   if (!fd)
     return Error::sys("open lock " + path);
+  // The umask filters O_CREAT's mode; whoever creates the file (web or
+  // processor, different users sharing a group) must leave it group-writable.
+  struct stat st {};
+  if (::fstat(fd.get(), &st) == 0 && st.st_uid == ::geteuid() && (st.st_mode & 0777) != 0660)
+    ::fchmod(fd.get(), 0660);
   return fd;
 }
 

@@ -134,6 +134,17 @@ TEST(FileLock, ExcludesAndTimesOutAtTheDeadline) {
   EXPECT_FALSE(*is_locked(dir.path + "/missing"));
 }
 
+TEST(FileLock, CreatedGroupWritableWhateverTheUmask) {
+  fgtest::TempDir dir;
+  mode_t old = ::umask(022);
+  auto lock = FileLock::acquire(dir.path + "/lock", Deadline::in(milliseconds(100)));
+  ::umask(old);
+  ASSERT_TRUE(lock.ok());
+  struct stat st {};
+  ASSERT_EQ(::stat((dir.path + "/lock").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0660u);
+}
+
 TEST(FileLock, AChildProcessDoesNotKeepIt) {
   fgtest::TempDir dir;
   std::string p = dir.path + "/lock";
