@@ -1,3 +1,4 @@
+#include "fifogate/cli.hpp"
 #include "fifogate/config.hpp"
 #include "fifogate/file_lock.hpp"
 #include "fifogate/log.hpp"
@@ -50,23 +51,10 @@ void ensure_std_fds() {
 } // namespace
 
 int main(int argc, char **argv) {
-  bool check = false;
-  for (int i = 1; i < argc; ++i) {
-    if (!std::strcmp(argv[i], "--healthcheck")) {
-      check = true;
-      continue;
-    }
-    if (!std::strcmp(argv[i], "--help") || !std::strcmp(argv[i], "-h")) {
-      std::cout << kUsage << fifogate::config_help();
-      return 0;
-    }
-    if (!std::strcmp(argv[i], "--version")) {
-      std::cout << "fifogate-processor " FIFOGATE_VERSION "\n";
-      return 0;
-    }
-    std::cerr << "fifogate-processor: unknown argument " << argv[i] << "\n" << kUsage;
-    return 100;
-  }
+  auto cli = fifogate::parse_cli(argc, argv, "fifogate-processor", kUsage);
+  if (cli.action == fifogate::CliAction::exit)
+    return cli.exit_code;
+  bool check = cli.action == fifogate::CliAction::healthcheck;
   ensure_std_fds();
   auto cfg = fifogate::config_from(fifogate::process_env());
   if (!cfg) {

@@ -1,3 +1,4 @@
+#include "fifogate/cli.hpp"
 #include "fifogate/config.hpp"
 #include "fifogate/log.hpp"
 #include "http_server.hpp"
@@ -24,23 +25,10 @@ Exit codes: 0 stopped by signal, 100 bad usage or configuration, 111 system erro
 } // namespace
 
 int main(int argc, char **argv) {
-  bool check = false;
-  for (int i = 1; i < argc; ++i) {
-    if (!std::strcmp(argv[i], "--healthcheck")) {
-      check = true;
-      continue;
-    }
-    if (!std::strcmp(argv[i], "--help") || !std::strcmp(argv[i], "-h")) {
-      std::cout << kUsage << fifogate::config_help();
-      return 0;
-    }
-    if (!std::strcmp(argv[i], "--version")) {
-      std::cout << "fifogate-web " FIFOGATE_VERSION "\n";
-      return 0;
-    }
-    std::cerr << "fifogate-web: unknown argument " << argv[i] << "\n" << kUsage;
-    return 100;
-  }
+  auto cli = fifogate::parse_cli(argc, argv, "fifogate-web", kUsage);
+  if (cli.action == fifogate::CliAction::exit)
+    return cli.exit_code;
+  bool check = cli.action == fifogate::CliAction::healthcheck;
   auto cfg = fifogate::config_from(fifogate::process_env());
   if (!cfg) {
     fifogate::log_line("web", "fatal: " + cfg.error().message());
