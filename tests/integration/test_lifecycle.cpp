@@ -3,6 +3,7 @@
 #include <csignal>
 #include <future>
 #include <map>
+#include <thread>
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
@@ -25,7 +26,18 @@ TEST(Lifecycle, NoFdOrProcessLeakAfterHundredsOfRequests) {
   };
   for (int i = 0; i < 25; ++i)
     mix(i);
-  int web_fds = count_fds(s.web().pid()), proc_fds = count_fds(s.processor().pid());
+  // Baseline once sockets of the warm-up have closed (an unread body lingers up to 1 s).
+  auto settled = [](pid_t pid) {
+    int last = count_fds(pid);
+    for (int same = 0; same < 5;) {
+      std::this_thread::sleep_for(milliseconds(300));
+      int now = count_fds(pid);
+      same = now == last ? same + 1 : 0;
+      last = now;
+    }
+    return last;
+  };
+  int web_fds = settled(s.web().pid()), proc_fds = settled(s.processor().pid());
   std::map<int, int> statuses;
   for (int i = 0; i < 300; ++i)
     ++statuses[mix(i)];
@@ -35,9 +47,9 @@ TEST(Lifecycle, NoFdOrProcessLeakAfterHundredsOfRequests) {
   EXPECT_EQ(statuses[200], 120) << seen;
   EXPECT_EQ(statuses[400], 60) << seen;
   EXPECT_EQ(statuses[405], 60) << seen;
-  EXPECT_TRUE(eventually([&] { return count_fds(s.web().pid()) == web_fds; }, seconds(10)))
+  EXPECT_TRUE(eventually([&] { return count_fds(s.web().pid()) <= web_fds; }, seconds(10)))
       << count_fds(s.web().pid()) << " vs " << web_fds;
-  EXPECT_TRUE(eventually([&] { return count_fds(s.processor().pid()) == proc_fds; }, seconds(5)))
+  EXPECT_TRUE(eventually([&] { return count_fds(s.processor().pid()) <= proc_fds; }, seconds(5)))
       << count_fds(s.processor().pid()) << " vs " << proc_fds;
   EXPECT_TRUE(children_of(s.processor().pid()).empty());
   EXPECT_TRUE(children_of(s.web().pid()).empty());
