@@ -23,7 +23,7 @@ suite() { # name, cmake args...
 suite build -DCMAKE_BUILD_TYPE=RelWithDebInfo
 suite build-asan -DCMAKE_BUILD_TYPE=Debug -DFIFOGATE_SANITIZE=address,undefined
 # The web is the threaded part; the processor runs under it as well.
-TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
+TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$PWD/tests/tsan.supp" \
   suite build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFIFOGATE_SANITIZE=thread
 
 echo "=== compose end-to-end"
