@@ -1,4 +1,9 @@
 #include "fifogate/frame.hpp"
+#include "fifogate/record_batcher.hpp"
+#include "../support/stack.hpp"
+#include <csignal>
+#include <fcntl.h>
+#include <unistd.h>
 #include <gtest/gtest.h>
 
 using namespace fifogate;
@@ -80,4 +85,49 @@ TEST(RequestId, HexRoundTripAndUniqueness) {
   EXPECT_EQ(*RequestId::from_hex(a.hex()), a);
   EXPECT_FALSE(RequestId::from_hex("xyz").has_value());
   EXPECT_FALSE(RequestId::from_hex("00112233445566GG").has_value());
+}
+
+TEST(RecordBatcher, PacksWholeRecordsIntoFewWrites) {
+  fgtest::TempDir dir;
+  int p[2];
+  ASSERT_EQ(::pipe2(p, O_NONBLOCK | O_CLOEXEC), 0);
+  auto id = RequestId::random();
+  RecordBatcher b;
+  b.add(encode(Kind::begin, id, "len=5"));
+  b.add(encode(Kind::data, id, "hello"));
+  b.add(encode(Kind::end, id, "5"));
+  b.add(encode(Kind::data, id, std::string(kMaxPayload, 'x'))); // a full record: its own write
+  auto r = b.flush_some(p[1]);
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(*r);
+  EXPECT_TRUE(b.empty());
+  char buf[8192];
+  ssize_t first = ::read(p[0], buf, sizeof buf);
+  EXPECT_EQ(first, static_cast<ssize_t>(3 * kHeaderSize + 5 + 5 + 1 + kMaxRecord));
+  Parser parser;
+  parser.feed(buf, static_cast<size_t>(first));
+  int n = 0;
+  while (parser.next())
+    ++n;
+  EXPECT_EQ(n, 4);
+  ::close(p[0]);
+  ::close(p[1]);
+}
+
+TEST(RecordBatcher, AFullPipeTakesWholeRecordsOnly) {
+  std::signal(SIGPIPE, SIG_IGN);
+  int p[2];
+  ASSERT_EQ(::pipe2(p, O_NONBLOCK | O_CLOEXEC), 0);
+  auto id = RequestId::random();
+  RecordBatcher b;
+  for (int i = 0; i < 40; ++i) // 160 KiB: more than the pipe holds
+    b.add(encode(Kind::data, id, std::string(kMaxPayload, 'y')));
+  auto r = b.flush_some(p[1]);
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(*r); // stopped at the full pipe
+  EXPECT_EQ(b.bytes() % kMaxRecord, 0u);
+  ::close(p[0]);
+  auto gone = b.flush_some(p[1]);
+  EXPECT_FALSE(gone.ok()); // EPIPE once the reader left
+  ::close(p[1]);
 }
