@@ -4,7 +4,9 @@
 #include "fifogate/ispell.hpp"
 #include "fifogate/utf8.hpp"
 #include "warm_command.hpp"
+#include <algorithm>
 #include <deque>
+#include <dirent.h>
 #include <poll.h>
 
 namespace fifogate {
@@ -19,19 +21,22 @@ constexpr size_t kMaxPending = 1 << 20;
 class Runner {
 public:
   Runner(const Config &cfg, const Channel &ch, const frame::Record &begin, RequestInput in,
-         std::string worker, WarmCommand *warm)
-      : cfg_(cfg), ch_(ch), in_(in), warm_(warm), id_(begin.id), start_(Clock::now()),
-        deadline_(start_ + Millis(cfg.timeout_ms)),
+         std::string worker, WarmCommand *warm, const std::vector<std::string> &dictionaries)
+      : cfg_(cfg), ch_(ch), in_(in), warm_(warm), dictionaries_(dictionaries),
+        options_(parse_begin_options(begin.payload)), argv_(cfg.command), id_(begin.id),
+        start_(Clock::now()), deadline_(start_ + Millis(cfg.timeout_ms)),
         hard_deadline_(start_ + Millis(cfg.timeout_ms + Config::kWebGraceMs + 1000)),
         ispell_(cfg.protocol == Protocol::ispell) {
     result_.status.id = id_;
     result_.status.worker = std::move(worker);
+    result_.lang = options_.lang;
   }
 
   RunResult run();
 
 private:
   void fail(Outcome o, std::string message);
+  void choose_dictionary();
   void take_input_records();
   void on_body(const std::string &bytes);
   void on_body_end(const std::string &payload);
@@ -56,6 +61,9 @@ private:
   const Channel &ch_;
   RequestInput in_;
   WarmCommand *warm_;
+  const std::vector<std::string> &dictionaries_;
+  BeginOptions options_;
+  std::vector<std::string> argv_; // the command this request runs when not warm
   RequestId id_;
   Clock::time_point start_;
   Deadline deadline_, hard_deadline_;
@@ -99,6 +107,25 @@ void Runner::fail(Outcome o, std::string message) {
     child_->kill_group();
     child_->stdin_fd().reset();
   }
+}
+
+// The lang option comes off the wire: it reaches argv only when it is a
+// well-formed name of a dictionary installed here (never through a shell).
+void Runner::choose_dictionary() {
+  const std::string &lang = options_.lang;
+  if (lang.empty())
+    return;
+  auto argv = ispell_ ? command_with_lang(cfg_.command, lang) : std::nullopt;
+  if (!valid_dictionary_name(lang))
+    fail(Outcome::bad_input, "lang is not a dictionary name (1 to 32 of A-Z a-z 0-9 _ -)");
+  else if (!argv)
+    fail(Outcome::bad_input,
+         "lang needs an aspell, hunspell or ispell -a command, not \"" + cfg_.command_line + "\"");
+  else if (std::find(dictionaries_.begin(), dictionaries_.end(), lang) == dictionaries_.end())
+    fail(Outcome::bad_input, "lang " + lang + ": no such dictionary is installed on this worker");
+  else
+    argv_ = std::move(*argv);
+  warm_ = nullptr; // the warm command has the default dictionary: a fresh one runs, or none
 }
 
 void Runner::on_body(const std::string &bytes) {
@@ -352,6 +379,7 @@ RunResult Runner::run() {
     detached_ = true;
     fail(Outcome::abandoned, "nobody reads the output FIFO: " + o.error().message());
   }
+  choose_dictionary();
   if (!forced_ && warm_) {
     if (warm_->has_stray_output())
       warm_->retire("it wrote output between requests or exited");
@@ -363,7 +391,7 @@ RunResult Runner::run() {
       emit_output(warm_->banner());
     }
   } else if (!forced_) {
-    auto c = ChildProcess::spawn(cfg_.command);
+    auto c = ChildProcess::spawn(argv_);
     if (c) {
       owned_.emplace(std::move(*c));
       child_ = &*owned_;
@@ -487,8 +515,128 @@ RunResult Runner::run() {
 } // namespace
 
 RunResult run_request(const Config &cfg, const Channel &ch, const frame::Record &begin,
-                      RequestInput in, const std::string &worker_name, WarmCommand *warm) {
-  return Runner(cfg, ch, begin, in, worker_name, warm).run();
+                      RequestInput in, const std::string &worker_name, WarmCommand *warm,
+                      const std::vector<std::string> &dictionaries) {
+  return Runner(cfg, ch, begin, in, worker_name, warm, dictionaries).run();
+}
+
+BeginOptions parse_begin_options(std::string_view payload) {
+  BeginOptions o;
+  while (!payload.empty()) {
+    size_t nl = payload.find('\n');
+    std::string_view line = payload.substr(0, nl);
+    payload.remove_prefix(nl == std::string_view::npos ? payload.size() : nl + 1);
+    if (line.substr(0, 5) == "lang=")
+      o.lang = std::string(line.substr(5));
+  }
+  return o;
+}
+
+bool valid_dictionary_name(std::string_view lang) {
+  // Not even a leading '-': the name is never taken for an option.
+  if (lang.empty() || lang.size() > 32 || lang[0] == '-')
+    return false;
+  return std::all_of(lang.begin(), lang.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-';
+  });
+}
+
+static std::string program_name(const std::vector<std::string> &argv) {
+  if (argv.empty())
+    return {};
+  auto slash = argv[0].rfind('/');
+  return slash == std::string::npos ? argv[0] : argv[0].substr(slash + 1);
+}
+
+std::optional<std::vector<std::string>> command_with_lang(const std::vector<std::string> &argv,
+                                                          const std::string &lang) {
+  std::string prog = program_name(argv);
+  std::vector<std::string> out = argv;
+  if (prog == "aspell") {
+    out.push_back("--master=" + lang);
+  } else if (prog == "hunspell" || prog == "ispell") {
+    out.push_back("-d");
+    out.push_back(lang);
+  } else {
+    return std::nullopt;
+  }
+  return out;
+}
+
+// stdout of a short command, or nothing when it fails or takes too long.
+static std::optional<std::string> capture(const std::vector<std::string> &argv, Deadline deadline) {
+  auto c = ChildProcess::spawn(argv);
+  if (!c)
+    return std::nullopt;
+  c->stdin_fd().reset();
+  std::string out;
+  char buf[4096];
+  while (out.size() < (1 << 20)) {
+    if (poll_one(c->stdout_fd().get(), POLLIN, deadline) <= 0)
+      return std::nullopt;
+    auto r = read_some(c->stdout_fd().get(), buf, sizeof buf);
+    if (r.kind == ReadKind::data)
+      out.append(buf, r.bytes);
+    else if (r.kind != ReadKind::would_block)
+      break;
+  }
+  while (!c->try_exit()) {
+    if (deadline.expired())
+      return std::nullopt; // the destructor kills it
+    ::poll(nullptr, 0, 5);
+  }
+  auto e = c->try_exit();
+  if (e->exit_code != 0)
+    return std::nullopt;
+  return out;
+}
+
+static std::vector<std::string> hunspell_dictionaries() {
+  std::vector<std::string> out;
+  for (const char *dir :
+       {"/usr/share/hunspell", "/usr/share/myspell", "/usr/share/myspell/dicts"}) {
+    DIR *d = ::opendir(dir);
+    if (!d)
+      continue;
+    while (const dirent *e = ::readdir(d)) {
+      std::string name = e->d_name;
+      if (name.size() > 4 && name.compare(name.size() - 4, 4, ".dic") == 0)
+        out.push_back(name.substr(0, name.size() - 4));
+    }
+    ::closedir(d);
+  }
+  return out;
+}
+
+std::vector<std::string> installed_dictionaries(const Config &cfg) {
+  std::string prog = program_name(cfg.command);
+  std::vector<std::string> names;
+  if (cfg.protocol != Protocol::ispell) {
+    return names;
+  } else if (prog == "aspell") {
+    // The configured options may move the dictionary directory: keep them, drop the -a.
+    std::vector<std::string> argv;
+    for (const auto &a : cfg.command)
+      if (a != "-a" && a != "pipe")
+        argv.push_back(a);
+    argv.insert(argv.end(), {"dump", "dicts"});
+    auto out = capture(argv, Deadline::in(Millis(10000)));
+    std::string_view rest = out ? std::string_view(*out) : std::string_view();
+    while (!rest.empty()) {
+      size_t nl = rest.find('\n');
+      names.emplace_back(rest.substr(0, nl));
+      rest.remove_prefix(nl == std::string_view::npos ? rest.size() : nl + 1);
+    }
+  } else if (prog == "hunspell") {
+    names = hunspell_dictionaries();
+  }
+  names.erase(std::remove_if(names.begin(), names.end(),
+                             [](const std::string &n) { return !valid_dictionary_name(n); }),
+              names.end());
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+  return names;
 }
 
 } // namespace fifogate

@@ -5,6 +5,8 @@
 #include "fifogate/status_record.hpp"
 #include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace fifogate {
 
@@ -18,8 +20,32 @@ struct RequestInput {
   frame::Parser &parser; // records already read from it
 };
 
+// The request options in a begin record's payload: "len=<N>" first, then
+// "key=value" lines. Unknown keys are ignored, so a newer web can talk to an
+// older worker; nothing in them is trusted before it is checked here.
+struct BeginOptions {
+  std::string lang; // a dictionary name; empty: the command as configured
+};
+BeginOptions parse_begin_options(std::string_view payload);
+
+// The dictionaries the configured checker can use, listed once at start-up:
+// `aspell dump dicts` (run without a shell, with the configured options), or
+// the .dic files in hunspell's directories. Empty for any other command.
+std::vector<std::string> installed_dictionaries(const Config &cfg);
+
+// 1 to 32 of [A-Za-z0-9_-], not starting with '-': all a dictionary name may be.
+bool valid_dictionary_name(std::string_view lang);
+
+// The command with a dictionary chosen: aspell gets --master=<lang> (the names
+// `aspell dump dicts` lists are master dictionaries; --lang would drop a
+// variant such as en_GB-ize), hunspell and ispell get -d <lang>. Appended last
+// so it wins over one in PROC_COMMAND. Nothing for other commands.
+std::optional<std::vector<std::string>> command_with_lang(const std::vector<std::string> &argv,
+                                                          const std::string &lang);
+
 struct RunResult {
   StatusRecord status;
+  std::string lang;       // the dictionary asked for, if any (for the log)
   int64_t out_bytes = 0;  // stdout bytes relayed
   int64_t in_bytes = 0;   // body bytes received
   bool delivered = false; // the status reached a reader
@@ -31,7 +57,11 @@ struct RunResult {
 class WarmCommand;
 
 // `warm` is null in per-request mode: then a fresh command runs per request.
+// A request that asks for a dictionary (lang) always gets a fresh command with
+// it, in warm mode too: the warm one keeps the configured dictionary. A lang
+// that is not in `dictionaries` is refused (bad_input) before anything runs.
 RunResult run_request(const Config &cfg, const Channel &ch, const frame::Record &begin,
-                      RequestInput in, const std::string &worker_name, WarmCommand *warm);
+                      RequestInput in, const std::string &worker_name, WarmCommand *warm,
+                      const std::vector<std::string> &dictionaries);
 
 } // namespace fifogate

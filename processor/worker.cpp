@@ -49,6 +49,8 @@ void log_result(const RunResult &r) {
                      " exit=" + std::to_string(s.exit_code);
   if (s.signal)
     line += " signal=" + std::to_string(s.signal);
+  if (!r.lang.empty())
+    line += " lang=" + r.lang;
   line += " in=" + std::to_string(r.in_bytes) + "B out=" + std::to_string(r.out_bytes) + "B " +
           std::to_string(s.duration_ms) + "ms";
   if (!r.delivered)
@@ -90,6 +92,12 @@ std::optional<std::pair<Channel, FileLock>> claim_slot(const Config &cfg, int st
 
 int serve(const Config &cfg, int stop_fd) {
   int exit_code = 0;
+  // Listed before the slot is claimed, so the info below is complete as soon
+  // as anyone can see this worker.
+  const std::vector<std::string> dictionaries = installed_dictionaries(cfg);
+  if (dictionaries.empty() && cfg.protocol == Protocol::ispell)
+    say("warning: no dictionaries listed for \"" + cfg.command_line +
+        "\"; requests that name a lang will be refused");
   auto claimed = claim_slot(cfg, stop_fd, exit_code);
   if (!claimed)
     return exit_code;
@@ -100,7 +108,12 @@ int serve(const Config &cfg, int stop_fd) {
     return 111;
   }
   std::string name = worker_name();
-  std::string info = "worker=" + name + "\nversion=" FIFOGATE_VERSION "\n";
+  // What the web shows in GET /version and /languages; it lives in another
+  // container, so this file in the shared directory is how it learns.
+  std::string info = "worker=" + name + "\nversion=" FIFOGATE_VERSION "\nlangs=";
+  for (size_t i = 0; i < dictionaries.size(); ++i)
+    info += (i ? "," : "") + dictionaries[i];
+  info += "\n";
   if (::ftruncate(owner->fd(), 0) != 0 || ::pwrite(owner->fd(), info.data(), info.size(), 0) < 0)
     say("warning: cannot record worker info in " + ch.owner_lock_path());
 
@@ -136,7 +149,7 @@ int serve(const Config &cfg, int stop_fd) {
     }
     while (begin) {
       RunResult r = run_request(cfg, ch, *begin, RequestInput{*reader, parser}, name,
-                                warm ? &*warm : nullptr);
+                                warm ? &*warm : nullptr, dictionaries);
       log_result(r);
       begin = std::move(r.next_begin);
     }

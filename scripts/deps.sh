@@ -15,6 +15,9 @@ pkgs=(
 )
 if [[ "${1:-}" == test ]]; then
   pkgs+=(libgtest-dev curl)      # GoogleTest; curl for the compose test
+  # The page test (tests/browser/page_test.py): headless Chromium driven over
+  # WebDriver by a standard-library Python script; a font to render the page with.
+  pkgs+=(chromium chromium-driver python3 fonts-dejavu-core)
 fi
 
 missing=()

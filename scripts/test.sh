@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: installs what is missing, then builds and runs the suite
-#   1. with -Wall -Wextra -Werror             (build/)
+#   1. with -Wall -Wextra -Werror             (build/), plus the page in
+#      headless Chromium (tests/browser/page_test.py; CI=true never skips it)
 #   2. under AddressSanitizer + UBSan         (build-asan/)
 #   3. under ThreadSanitizer                  (build-tsan/)
 #   4. the compose end-to-end test on real containers (skips without Docker
@@ -20,7 +21,8 @@ suite() { # name, cmake args...
   (cd "$dir" && ctest --output-on-failure -j"$jobs" --timeout 120)
 }
 
-suite build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+# Only here: the page in headless Chromium (tests/browser/), not again under the sanitizers.
+suite build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFIFOGATE_BROWSER_TEST=ON
 suite build-asan -DCMAKE_BUILD_TYPE=Debug -DFIFOGATE_SANITIZE=address,undefined
 # The web is the threaded part; the processor runs under it as well.
 TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$PWD/tests/tsan.supp" \

@@ -24,6 +24,13 @@ const char *exchange_error_name(ExchangeError e) {
   return "internal";
 }
 
+std::string begin_payload(size_t body_len, const RequestOptions &opts) {
+  std::string p = "len=" + std::to_string(body_len);
+  if (!opts.lang.empty())
+    p += "\nlang=" + opts.lang;
+  return p;
+}
+
 namespace {
 
 // How often a waiting reader checks that the worker is still the same one.
@@ -127,13 +134,14 @@ private:
 };
 
 std::optional<Failure> send_body(int fd, const RequestId &id, std::string_view body,
-                                 const Deadline &deadline, const std::string &path) {
+                                 const RequestOptions &opts, const Deadline &deadline,
+                                 const std::string &path) {
   std::string what = "write " + path;
   const size_t total = body.size();
   auto send = [&](frame::Kind k, std::string_view payload) {
     return write_atomic(fd, frame::encode(k, id, payload), deadline, what);
   };
-  Result<void> r = send(frame::Kind::begin, "len=" + std::to_string(body.size()));
+  Result<void> r = send(frame::Kind::begin, begin_payload(body.size(), opts));
   while (r && !body.empty()) {
     auto piece = body.substr(0, frame::kMaxPayload);
     body.remove_prefix(piece.size());
@@ -155,7 +163,7 @@ std::optional<Failure> send_body(int fd, const RequestId &id, std::string_view b
 } // namespace
 
 ExchangeResult exchange(const Config &cfg, const Channel &ch, const Deadline &wait,
-                        const RequestId &id, std::string_view body) {
+                        const RequestId &id, std::string_view body, const RequestOptions &opts) {
   ExchangeResult res;
   auto t0 = Clock::now();
   auto fail = [&](ExchangeError e, std::string detail) {
@@ -210,7 +218,7 @@ ExchangeResult exchange(const Config &cfg, const Channel &ch, const Deadline &wa
                          });
   });
   std::optional<Failure> send_failure =
-      send_body(in->get(), id, body, deadline, ch.input_path);
+      send_body(in->get(), id, body, opts, deadline, ch.input_path);
   in->reset(); // EOF: the body is complete (or abandoned)
   if (send_failure)
     cancel = true;

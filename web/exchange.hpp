@@ -31,12 +31,20 @@ struct ExchangeResult {
   int64_t wait_ms = 0;              // time spent waiting for the lock and worker
 };
 
+// What the worker is told besides the body, in the begin record's payload:
+// "len=<N>" first, then one "key=value" line per option that is set.
+struct RequestOptions {
+  std::string lang; // a dictionary name, already checked; empty: the command's default
+};
+std::string begin_payload(size_t body_len, const RequestOptions &opts);
+
 // One request over a slot's FIFOs; the caller holds the slot's request lock
 // throughout. Open output and status read ends -> start the output reader
 // thread -> write the body records -> close the input (EOF) -> join the
 // reader -> read the status record. Every step has a deadline; nothing hangs.
 // `wait` bounds waiting for the worker to open its end of the input FIFO.
 ExchangeResult exchange(const Config &cfg, const Channel &ch, const Deadline &wait,
-                        const RequestId &id, std::string_view body);
+                        const RequestId &id, std::string_view body,
+                        const RequestOptions &opts = {});
 
 } // namespace fifogate

@@ -1,4 +1,5 @@
 #include "http_server.hpp"
+#include "check_request.hpp"
 #include "dispatcher.hpp"
 #include "exchange.hpp"
 #include "fifogate/deadline.hpp"
@@ -6,16 +7,21 @@
 #include "fifogate/file_lock.hpp"
 #include "fifogate/log.hpp"
 #include "http_status.hpp"
+#include "ispell_matches.hpp"
+#include "json_answers.hpp"
+#include "languages.hpp"
+#include "metrics.hpp"
+#include "worker_info.hpp"
 #include <algorithm>
+#include <arpa/inet.h>
 #include <atomic>
 #include <condition_variable>
 #include <cstring>
 #include <deque>
 #include <httplib.h>
 #include <mutex>
-#include <nlohmann/json.hpp>
-#include <arpa/inet.h>
 #include <netinet/in.h>
+#include <nlohmann/json.hpp>
 #include <poll.h>
 #include <sys/socket.h>
 #include <thread>
@@ -36,6 +42,17 @@ constexpr Millis kLingerTimeout(1000); // draining an unread body before closing
 
 thread_local bool t_overloaded = false; // set while the acceptor rejects a connection
 thread_local bool t_unread_body = false; // the response went out before the body was read
+
+// One request's facts for its access-log line, filled in while it is served
+// (a connection carries one request, on one thread, start to end).
+struct Access {
+  Clock::time_point start;
+  RequestId id;
+  int64_t bytes_in = 0;
+  std::string extra;  // " outcome=ok exit=0 worker=..." and the like
+  std::string reason; // why it failed, for statuses >= 400
+};
+thread_local Access t_access;
 
 void say(const std::string &m) { log_line("web", m); }
 
@@ -200,6 +217,7 @@ private:
       GuardedStream strm(sock);
       bool closed = false;
       t_unread_body = false;
+      t_access = Access{Clock::now(), RequestId::random(), 0, {}, {}};
       ok = process_request(strm, /*close_connection=*/true, closed, nullptr);
     }
     if (head == 431 || t_unread_body)
@@ -272,6 +290,15 @@ bool wants_json(const httplib::Request &req) {
   return req.get_header_value("Accept").find("application/json") != std::string::npos;
 }
 
+// For the log: a path or message cannot forge a second line or a quote.
+std::string printable(std::string_view s) {
+  constexpr size_t kMax = 200;
+  std::string out;
+  for (char c : s.substr(0, kMax))
+    out += static_cast<unsigned char>(c) < 0x20 || c == 0x7f ? '?' : c == '"' ? '\'' : c;
+  return s.size() > kMax ? out + "..." : out;
+}
+
 std::string human_size(int64_t n) {
   if (n < 10 * 1024)
     return std::to_string(n) + "B";
@@ -286,48 +313,67 @@ struct WebServer::Impl {
   Config cfg;
   GuardedServer svr;
   std::unique_ptr<Dispatcher> dispatcher;
+  Metrics metrics;
   int port = -1;
 
   void text_error(httplib::Response &res, int status, const std::string &msg) {
     res.status = status;
     res.set_content("fifogate: " + msg + "\n", "text/plain; charset=utf-8");
+    if (t_access.reason.empty())
+      t_access.reason = msg;
   }
 
-  void answer(const httplib::Request &req, httplib::Response &res, const RequestId &id,
-              const ExchangeResult &r, const HttpVerdict &v) {
-    res.status = v.status;
-    res.set_header("X-Request-Id", id.hex());
+  void json_error(httplib::Response &res, int status, const std::string &msg) {
+    res.status = status;
+    res.set_content(dump({{"request_id", t_access.id.hex()}, {"status", status}, {"error", msg}}),
+                    "application/json");
+    if (status == 503)
+      res.set_header("Retry-After", "1");
+    if (t_access.reason.empty())
+      t_access.reason = msg;
+  }
+
+  // The worker's facts for the access-log line.
+  void note_exchange(const ExchangeResult &r, const HttpVerdict &v, const std::string &lang) {
+    auto &a = t_access;
+    if (r.status)
+      a.extra += " outcome=" + std::string(outcome_name(r.status->outcome)) +
+                 " exit=" + std::to_string(r.status->exit_code);
+    if (!r.worker.empty())
+      a.extra += " worker=" + r.worker;
+    if (!lang.empty())
+      a.extra += " lang=" + lang;
+    std::string detail = r.status && !r.status->message.empty() ? r.status->message : r.detail;
+    if (v.status != 200)
+      a.reason = v.reason + (detail.empty() ? "" : ": " + detail);
+  }
+
+  void outcome_headers(httplib::Response &res, const ExchangeResult &r, const HttpVerdict &v) {
     if (v.retry_after_s > 0)
       res.set_header("Retry-After", std::to_string(v.retry_after_s));
-    const StatusRecord *s = r.status ? &*r.status : nullptr;
-    if (s) {
+    if (const StatusRecord *s = r.status ? &*r.status : nullptr) {
       res.set_header("X-Outcome", outcome_name(s->outcome));
       if (s->exit_code >= 0)
         res.set_header("X-Exit-Code", std::to_string(s->exit_code));
       if (s->signal)
         res.set_header("X-Signal", std::to_string(s->signal));
     }
-    std::string detail = s && !s->message.empty() ? s->message : r.detail;
+  }
+
+  void answer(const httplib::Request &req, httplib::Response &res, const RequestId &id,
+              const ExchangeResult &r, const HttpVerdict &v) {
+    res.status = v.status;
+    outcome_headers(res, r, v);
     if (wants_json(req)) {
-      nlohmann::json j;
-      j["request_id"] = id.hex();
-      j["exit_code"] = s && s->exit_code >= 0 ? nlohmann::json(s->exit_code) : nlohmann::json();
-      j["signal"] = s && s->signal ? nlohmann::json(s->signal) : nlohmann::json();
-      j["outcome"] = s ? outcome_name(s->outcome) : exchange_error_name(r.error);
-      j["stdout"] = v.status == 200 || s ? r.output : std::string();
-      j["stderr"] = s ? s->stderr_text : std::string();
-      j["stderr_truncated"] = s ? s->stderr_truncated : false;
-      j["duration_ms"] = s ? s->duration_ms : 0;
-      if (v.status != 200)
-        j["error"] = v.reason + (detail.empty() ? "" : ": " + detail);
-      res.set_content(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
-                      "application/json");
+      res.set_content(dump(exchange_json(id, r, v)), "application/json");
       return;
     }
     if (v.status == 200) {
       res.set_content(r.output, "text/plain; charset=utf-8");
       return;
     }
+    const StatusRecord *s = r.status ? &*r.status : nullptr;
+    std::string detail = s && !s->message.empty() ? s->message : r.detail;
     std::string body = "fifogate: " + v.reason + (detail.empty() ? "" : ": " + detail) + "\n";
     if (s) {
       body += "request: " + id.hex() + "\noutcome: " + outcome_name(s->outcome) + "\n";
@@ -342,7 +388,7 @@ struct WebServer::Impl {
     res.set_content(body, "text/plain; charset=utf-8");
   }
 
-  ExchangeResult dispatch(const RequestId &id, std::string_view body) {
+  ExchangeResult dispatch(const RequestId &id, std::string_view body, const RequestOptions &opts) {
     auto t0 = Clock::now();
     Deadline wait = Deadline::in(Millis(cfg.wait_ms));
     auto claim = dispatcher->claim(wait);
@@ -354,62 +400,177 @@ struct WebServer::Impl {
                                   : ExchangeError::internal;
       r.detail = claim.error().message();
       r.wait_ms = std::chrono::duration_cast<Millis>(Clock::now() - t0).count();
+      metrics.queue_wait(static_cast<double>(r.wait_ms) / 1000.0);
       return r;
     }
-    auto r = exchange(cfg, claim->channel(), wait, id, body);
+    auto r = exchange(cfg, claim->channel(), wait, id, body, opts);
     r.wait_ms += std::chrono::duration_cast<Millis>(Clock::now() - t0).count();
+    metrics.queue_wait(static_cast<double>(r.wait_ms) / 1000.0);
+    metrics.worker_seen(claim->channel().slot, r.worker);
     return r;
+  }
+
+  // The body, read up to MAX_BODY_BYTES. On failure `status` is the HTTP
+  // status to answer with and the rest of the body is left unread.
+  struct Body {
+    std::string bytes;
+    int status = 0;
+    std::string error;
+  };
+  Body read_body(const httplib::Request &req, const httplib::ContentReader &reader) {
+    Body b;
+    bool too_big = false;
+    size_t cap = static_cast<size_t>(cfg.max_body_bytes);
+    if (auto cl = req.get_header_value<uint64_t>("Content-Length"); cl > 0 && cl <= cap)
+      b.bytes.reserve(static_cast<size_t>(cl));
+    bool read_ok = reader([&](const char *data, size_t len) {
+      if (b.bytes.size() + len > cap) {
+        too_big = true;
+        return false; // stops reading: a chunked body cannot get past the limit
+      }
+      b.bytes.append(data, len);
+      return true;
+    });
+    t_access.bytes_in = static_cast<int64_t>(b.bytes.size());
+    if (too_big) {
+      b.status = 413;
+      b.error = "body over MAX_BODY_BYTES=" + std::to_string(cfg.max_body_bytes) + " bytes";
+    } else if (!read_ok) {
+      b.status = 400;
+      b.error = "could not read the request body";
+    }
+    if (b.status)
+      t_unread_body = true;
+    return b;
+  }
+
+  std::vector<WorkerInfo> live_workers() {
+    auto infos = read_worker_infos(cfg, dispatcher->live_slots());
+    for (const auto &w : infos)
+      metrics.worker_seen(w.slot, w.worker);
+    return infos;
+  }
+
+  // Why the request's lang cannot be used, if it cannot.
+  std::optional<std::string> check_lang(const std::string &lang) {
+    if (lang.empty())
+      return std::nullopt;
+    return lang_problem(lang, live_workers());
   }
 
   void process(const httplib::Request &req, httplib::Response &res,
                const httplib::ContentReader &reader) {
-    auto t0 = Clock::now();
-    RequestId id = RequestId::random();
-    std::string body;
-    bool too_big = false;
-    size_t cap = static_cast<size_t>(cfg.max_body_bytes);
-    if (auto cl = req.get_header_value<uint64_t>("Content-Length"); cl > 0 && cl <= cap)
-      body.reserve(static_cast<size_t>(cl));
-    bool read_ok = reader([&](const char *data, size_t len) {
-      if (body.size() + len > cap) {
-        too_big = true;
-        return false; // stops reading: a chunked body cannot get past the limit
-      }
-      body.append(data, len);
-      return true;
-    });
-    ExchangeResult r;
-    HttpVerdict v{200, ""};
-    if (too_big) {
-      t_unread_body = true;
-      v = {413, "body over MAX_BODY_BYTES=" + std::to_string(cfg.max_body_bytes) + " bytes"};
-      r.error = ExchangeError::internal;
-    } else if (!read_ok) {
-      t_unread_body = true;
-      v = {400, "could not read the request body"};
-      r.error = ExchangeError::internal;
-    } else {
-      r = dispatch(id, body);
-      v = verdict_for(r, cfg);
+    Metrics::InFlight busy(metrics);
+    Body body = read_body(req, reader);
+    if (body.status)
+      return text_error(res, body.status, body.error);
+    RequestOptions opts{req.get_param_value("lang")};
+    if (auto problem = check_lang(opts.lang))
+      return text_error(res, 400, *problem);
+    RequestId id = t_access.id;
+    ExchangeResult r = dispatch(id, body.bytes, opts);
+    HttpVerdict v = verdict_for(r, cfg);
+    answer(req, res, id, r, v);
+    note_exchange(r, v, opts.lang);
+  }
+
+  void check(const httplib::Request &req, httplib::Response &res,
+             const httplib::ContentReader &reader) {
+    Metrics::InFlight busy(metrics);
+    Body body = read_body(req, reader);
+    if (body.status)
+      return json_error(res, body.status, body.error);
+    if (cfg.protocol != Protocol::ispell)
+      return json_error(res, 501,
+                        "POST /check reads ispell answers (aspell -a, hunspell -a), and "
+                        "PROC_COMMAND=\"" +
+                            cfg.command_line + "\" is not one: use POST /process");
+    auto creq = parse_check_request(req.get_header_value("Content-Type"), std::move(body.bytes),
+                                    req.get_param_value("lang"));
+    if (!creq)
+      return json_error(res, 400, creq.error().message());
+    if (auto problem = check_lang(creq->lang))
+      return json_error(res, 400, *problem);
+    RequestId id = t_access.id;
+    ExchangeResult r = dispatch(id, creq->text, RequestOptions{creq->lang});
+    HttpVerdict v = verdict_for(r, cfg);
+    std::vector<SpellMatch> matches;
+    if (v.status == 200) {
+      if (auto m = ispell_matches(r.output, creq->text); m)
+        matches = std::move(*m);
+      else
+        v = {502, "the command's answer is not ispell output: " + m.error().message()};
     }
-    if (too_big || !read_ok) {
-      res.set_header("X-Request-Id", id.hex());
-      text_error(res, v.status, v.reason);
-    } else {
-      answer(req, res, id, r, v);
+    note_exchange(r, v, creq->lang);
+    res.status = v.status;
+    outcome_headers(res, r, v);
+    if (v.status != 200) {
+      auto j = exchange_json(id, r, v);
+      j["status"] = v.status;
+      res.set_content(dump(j), "application/json");
+      return;
     }
-    auto ms = std::chrono::duration_cast<Millis>(Clock::now() - t0).count();
-    std::string line = "req=" + id.hex() + " POST /process " + std::to_string(v.status) + " " +
-                       std::to_string(ms) + "ms in=" + human_size(static_cast<int64_t>(body.size())) +
-                       " out=" + human_size(static_cast<int64_t>(r.output.size()));
-    if (r.status)
-      line += " outcome=" + std::string(outcome_name(r.status->outcome)) +
-              " exit=" + std::to_string(r.status->exit_code);
-    if (!r.worker.empty())
-      line += " worker=" + r.worker;
-    if (v.status != 200)
-      line += " reason=\"" + v.reason + (r.detail.empty() ? "" : ": " + r.detail) + "\"";
-    say(line);
+    t_access.extra += " matches=" + std::to_string(matches.size());
+    nlohmann::json j = {
+        {"request_id", id.hex()},
+        {"lang", creq->lang.empty() ? nlohmann::json() : nlohmann::json(creq->lang)},
+        {"duration_ms", r.status->duration_ms},
+        {"matches", matches_json(matches)}};
+    res.set_content(dump(j), "application/json");
+  }
+
+  void healthz(const httplib::Request &req, httplib::Response &res) {
+    auto live = dispatcher->live_slots();
+    nlohmann::json j = {{"workers", live.size()}, {"limits", limits_json(cfg)}};
+    if (!live.empty()) {
+      j["status"] = "ok";
+      if (wants_json(req))
+        res.set_content(dump(j), "application/json");
+      else
+        res.set_content("ok: " + std::to_string(live.size()) + " worker(s)\n",
+                        "text/plain; charset=utf-8");
+      return;
+    }
+    std::string locks = cfg.owner_lock_path();
+    if (cfg.slots > 1)
+      locks += " to " + cfg.channel(cfg.slots - 1).owner_lock_path();
+    std::string reason = "no worker is running: no fifogate-processor holds the life lock of any "
+                         "of the " +
+                         std::to_string(cfg.slots) + " slot(s) (" + locks + ")";
+    res.set_header("Retry-After", "1");
+    if (!wants_json(req))
+      return text_error(res, 503, reason);
+    j["status"] = "unavailable";
+    j["reason"] = reason;
+    res.status = 503;
+    t_access.reason = reason;
+    res.set_content(dump(j), "application/json");
+  }
+
+  void languages(httplib::Response &res) {
+    auto workers = live_workers();
+    if (workers.empty()) {
+      json_error(res, 503,
+                 "no worker is running; the dictionaries are those installed where the "
+                 "workers run");
+      return;
+    }
+    res.set_content(dump({{"languages", installed_languages(workers)}}), "application/json");
+  }
+
+  // Answers 405 with Allow for the methods `path` does not take.
+  void allow_only(const std::string &path, const std::string &allow, const std::string &hint) {
+    auto refuse = [this, allow, hint](const httplib::Request &, httplib::Response &res) {
+      res.set_header("Allow", allow);
+      text_error(res, 405, hint);
+    };
+    if (allow != "GET")
+      svr.Get(path, refuse);
+    if (allow != "POST")
+      svr.Post(path, refuse);
+    svr.Put(path, refuse);
+    svr.Patch(path, refuse);
+    svr.Delete(path, refuse);
   }
 
   void routes() {
@@ -422,16 +583,20 @@ struct WebServer::Impl {
     // limit and would read an oversized Content-Length body only to skip it.
     auto early_refusal = [this](const httplib::Request &req, httplib::Response &res) {
       auto enc = req.get_header_value("Content-Encoding");
-      if (!enc.empty() && enc != "identity") {
+      auto refuse = [&](int status, const std::string &msg) {
         t_unread_body = true;
-        text_error(res, 415, "Content-Encoding " + enc + " is not accepted; send the body as is");
+        if (req.path == "/check")
+          json_error(res, status, msg);
+        else
+          text_error(res, status, msg);
         return true;
-      }
-      if (req.get_header_value<uint64_t>("Content-Length") > static_cast<uint64_t>(cfg.max_body_bytes)) {
-        t_unread_body = true;
-        text_error(res, 413, "body over MAX_BODY_BYTES=" + std::to_string(cfg.max_body_bytes) + " bytes");
-        return true;
-      }
+      };
+      if (!enc.empty() && enc != "identity")
+        return refuse(415, "Content-Encoding " + enc + " is not accepted; send the body as is");
+      if (req.get_header_value<uint64_t>("Content-Length") >
+          static_cast<uint64_t>(cfg.max_body_bytes))
+        return refuse(413,
+                      "body over MAX_BODY_BYTES=" + std::to_string(cfg.max_body_bytes) + " bytes");
       return false;
     };
     svr.set_pre_routing_handler([early_refusal](const httplib::Request &req, httplib::Response &res) {
@@ -441,28 +606,47 @@ struct WebServer::Impl {
     svr.set_expect_100_continue_handler([early_refusal](const httplib::Request &req, httplib::Response &res) {
       return early_refusal(req, res) ? res.status : 100;
     });
+    svr.set_post_routing_handler([](const httplib::Request &, httplib::Response &res) {
+      if (!res.has_header("X-Request-Id"))
+        res.set_header("X-Request-Id", t_access.id.hex());
+    });
+    svr.set_logger([this](const httplib::Request &req, const httplib::Response &res) {
+      log_access(req, res);
+    });
+
     svr.Get("/", [](const httplib::Request &, httplib::Response &res) {
+      // Nothing but this page itself: it must work offline, and no script
+      // could call out even if text were ever rendered unescaped.
+      res.set_header(
+          "Content-Security-Policy",
+          "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+          "connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'");
       res.set_content(fifogate_index_html, "text/html; charset=utf-8");
     });
     svr.Post("/process", [this](const httplib::Request &req, httplib::Response &res,
                                 const httplib::ContentReader &reader) { process(req, res, reader); });
-    auto not_allowed = [this](const httplib::Request &, httplib::Response &res) {
-      res.set_header("Allow", "POST");
-      text_error(res, 405, "use POST /process with the text as the body");
-    };
-    svr.Get("/process", not_allowed);
-    svr.Put("/process", not_allowed);
-    svr.Patch("/process", not_allowed);
-    svr.Delete("/process", not_allowed);
-    svr.Get("/healthz", [this](const httplib::Request &, httplib::Response &res) {
-      auto live = dispatcher->live_slots();
-      if (!live.empty()) {
-        res.set_content("ok: " + std::to_string(live.size()) + " worker(s)\n", "text/plain; charset=utf-8");
-      } else {
-        text_error(res, 503, "no worker is running");
-        res.set_header("Retry-After", "1");
-      }
+    allow_only("/process", "POST", "use POST /process with the text as the body");
+    svr.Post("/check", [this](const httplib::Request &req, httplib::Response &res,
+                              const httplib::ContentReader &reader) { check(req, res, reader); });
+    allow_only("/check", "POST",
+               "use POST /check with {\"text\": \"...\"} or the text as the body");
+    svr.Get("/healthz",
+            [this](const httplib::Request &req, httplib::Response &res) { healthz(req, res); });
+    svr.Get("/languages",
+            [this](const httplib::Request &, httplib::Response &res) { languages(res); });
+    svr.Get("/version", [this](const httplib::Request &, httplib::Response &res) {
+      res.set_content(dump(version_json(FIFOGATE_VERSION, live_workers())), "application/json");
     });
+    svr.Get("/limits", [this](const httplib::Request &, httplib::Response &res) {
+      res.set_content(dump(limits_json(cfg)), "application/json");
+    });
+    svr.Get("/metrics", [this](const httplib::Request &, httplib::Response &res) {
+      size_t live = live_workers().size();
+      res.set_content(metrics.exposition(live, FIFOGATE_VERSION),
+                      "text/plain; version=0.0.4; charset=utf-8");
+    });
+    for (const char *path : {"/", "/healthz", "/languages", "/version", "/limits", "/metrics"})
+      allow_only(path, "GET", std::string("use GET ") + path);
     svr.set_error_handler([this](const httplib::Request &req, httplib::Response &res) {
       if (res.status == 404)
         text_error(res, 404, "no such path: " + req.path);
@@ -478,9 +662,27 @@ struct WebServer::Impl {
         what = e.what();
       } catch (...) {
       }
-      say("error: " + req.method + " " + req.path + ": " + what);
+      say("error: " + req.method + " " + printable(req.path) + ": " + what);
       text_error(res, 500, "internal error");
     });
+  }
+
+  // One line per request, after the answer went out: "req=<id> POST /check
+  // 200 13ms in=20B out=410B outcome=ok exit=0 worker=host:pid". The
+  // processor logs the same req=<id>, so one grep follows a request across both.
+  void log_access(const httplib::Request &req, const httplib::Response &res) {
+    auto &a = t_access;
+    double secs = std::chrono::duration<double>(Clock::now() - a.start).count();
+    int64_t in = std::max(a.bytes_in, static_cast<int64_t>(req.body.size()));
+    int64_t out = static_cast<int64_t>(res.body.size());
+    metrics.request(req.path, res.status, secs, in, out);
+    std::string line = "req=" + a.id.hex() + " " + printable(req.method) + " " +
+                       printable(req.path) + " " + std::to_string(res.status) + " " +
+                       std::to_string(static_cast<int64_t>(secs * 1000)) +
+                       "ms in=" + human_size(in) + " out=" + human_size(out) + a.extra;
+    if (res.status >= 400 && !a.reason.empty())
+      line += " reason=\"" + printable(a.reason) + "\"";
+    say(line);
   }
 };
 

@@ -13,7 +13,7 @@ namespace {
 
 const char *kUsage = R"(usage: fifogate-web [--help | --version | --healthcheck]
 
-The HTTP front end: GET / serves the form page; POST /process hands the body
+The HTTP front end: GET / serves the spell-check page; POST /process hands the body
 to the worker over the FIFOs and answers with the command's stdout.
 SIGTERM or SIGINT: stop accepting, finish requests in flight, exit 0.
 Exit codes: 0 stopped by signal, 100 bad usage or configuration, 111 system error.

@@ -1,0 +1,167 @@
+// The web's pure pieces behind the API: /check requests, languages, worker
+// info, the begin-record options, metrics.
+#include "check_request.hpp"
+#include "exchange.hpp"
+#include "languages.hpp"
+#include "metrics.hpp"
+#include "request_runner.hpp"
+#include "worker_info.hpp"
+#include <gtest/gtest.h>
+
+using namespace fifogate;
+
+TEST(CheckRequest, JsonBodyWithTextAndLang) {
+  auto r =
+      parse_check_request("application/json", R"({"text": "helo\nwörld", "lang": "en_GB"})", "");
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  EXPECT_EQ(r->text, "helo\nwörld");
+  EXPECT_EQ(r->lang, "en_GB");
+  auto q = parse_check_request("Application/JSON; charset=utf-8", R"({"text": "x", "lang": null})",
+                               "en_US");
+  ASSERT_TRUE(q.ok());
+  EXPECT_EQ(q->lang, "en_US") << "no lang in the JSON: ?lang= fills in";
+}
+
+TEST(CheckRequest, AnyOtherTypeIsTheTextItself) {
+  for (const char *type : {"text/plain; charset=utf-8", "", "application/x-www-form-urlencoded"}) {
+    auto r = parse_check_request(type, R"({"text": "not parsed"})", "en_US");
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->text, R"({"text": "not parsed"})") << type;
+    EXPECT_EQ(r->lang, "en_US");
+  }
+}
+
+TEST(CheckRequest, BadJsonIsRefusedWithAReason) {
+  for (const char *body :
+       {"{", "[]", R"({"txt": "x"})", R"({"text": 3})", R"({"text": "x", "lang": 5})"}) {
+    auto r = parse_check_request("application/json", body, "");
+    ASSERT_FALSE(r.ok()) << body;
+    EXPECT_FALSE(r.error().message().empty());
+  }
+}
+
+TEST(Languages, NamesAreAShortSafeAlphabet) {
+  for (const char *ok : {"en", "en_US", "en_GB-ize-w_accents", "de-1901"})
+    EXPECT_TRUE(valid_lang_name(ok)) << ok;
+  for (const char *bad : {"", "../x", "en;rm", "en US", "en/US", "-d", "$(id)", "en\n",
+                          "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"})
+    EXPECT_FALSE(valid_lang_name(bad)) << bad;
+  EXPECT_FALSE(valid_dictionary_name("../x"));
+  EXPECT_TRUE(valid_dictionary_name("en_GB-ize"));
+}
+
+TEST(Languages, UnionOfTheLiveWorkersAndTheCheckAgainstIt) {
+  std::vector<WorkerInfo> workers = {
+      parse_worker_info(0, "worker=a:1\nversion=1\nlangs=en_US,en\n"),
+      parse_worker_info(1, "worker=b:2\nlangs=en_GB,en,../bad\n")};
+  EXPECT_EQ(installed_languages(workers), (std::vector<std::string>{"en", "en_GB", "en_US"}));
+  EXPECT_FALSE(lang_problem("en_GB", workers));
+  ASSERT_TRUE(lang_problem("de", workers));
+  EXPECT_NE(lang_problem("de", workers)->find("GET /languages"), std::string::npos);
+  EXPECT_TRUE(lang_problem("../bad", workers)) << "a bad name never passes, even when listed";
+  // Nothing published (no worker, or one just starting): the worker decides.
+  EXPECT_FALSE(lang_problem("de", {}));
+  EXPECT_TRUE(lang_problem("en;rm", {}));
+}
+
+TEST(WorkerInfo, ParsesKeyValueLines) {
+  auto w = parse_worker_info(3, "worker=host:42\nversion=0.1.0\nlangs=en,,en_US\nfuture=x\n");
+  EXPECT_EQ(w.slot, 3);
+  EXPECT_EQ(w.worker, "host:42");
+  EXPECT_EQ(w.version, "0.1.0");
+  EXPECT_EQ(w.langs, (std::vector<std::string>{"en", "en_US"}));
+  auto old = parse_worker_info(0, "worker=host:1\nversion=0.0.9\n");
+  EXPECT_TRUE(old.langs.empty());
+  EXPECT_TRUE(parse_worker_info(0, "").worker.empty());
+}
+
+TEST(BeginOptions, WhatTheWebSendsIsWhatTheWorkerReads) {
+  EXPECT_EQ(begin_payload(12, {}), "len=12");
+  EXPECT_EQ(begin_payload(12, RequestOptions{"en_GB"}), "len=12\nlang=en_GB");
+  EXPECT_EQ(parse_begin_options(begin_payload(12, RequestOptions{"en_GB"})).lang, "en_GB");
+  EXPECT_EQ(parse_begin_options("len=3").lang, "");
+  EXPECT_EQ(parse_begin_options("len=3\nfuture=1\nlang=de\n").lang, "de")
+      << "unknown keys are skipped";
+}
+
+TEST(BeginOptions, TheDictionaryGoesLastIntoArgv) {
+  using V = std::vector<std::string>;
+  EXPECT_EQ(*command_with_lang({"aspell", "-a"}, "en_GB"), (V{"aspell", "-a", "--master=en_GB"}));
+  EXPECT_EQ(*command_with_lang({"/usr/bin/aspell", "--lang=de", "-a"}, "en_US"),
+            (V{"/usr/bin/aspell", "--lang=de", "-a", "--master=en_US"}));
+  EXPECT_EQ(*command_with_lang({"hunspell", "-a"}, "de_DE"), (V{"hunspell", "-a", "-d", "de_DE"}));
+  EXPECT_FALSE(command_with_lang({"cat"}, "en"));
+}
+
+TEST(BeginOptions, InstalledDictionariesComeFromAspell) {
+  Config cfg;
+  auto dicts = installed_dictionaries(cfg);
+  EXPECT_NE(std::find(dicts.begin(), dicts.end(), "en_US"), dicts.end());
+  EXPECT_TRUE(std::is_sorted(dicts.begin(), dicts.end()));
+  cfg.protocol = Protocol::raw;
+  EXPECT_TRUE(installed_dictionaries(cfg).empty());
+}
+
+TEST(Metrics, PrometheusTextWithEveryFamily) {
+  Metrics m;
+  m.request("/check", 200, 0.004, 100, 500);
+  m.request("/check", 200, 2.0, 10, 50);
+  m.request("/process", 504, 31.0, 1, 2);
+  m.request("/nope/../x", 404, 0.0, 0, 30);
+  m.queue_wait(0.002);
+  std::string t = m.exposition(2, "9.9.9");
+  for (const char *want : {
+           "# TYPE fifogate_http_requests_total counter\n",
+           "fifogate_http_requests_total{route=\"/check\",status=\"200\"} 2\n",
+           "fifogate_http_requests_total{route=\"/process\",status=\"504\"} 1\n",
+           "fifogate_http_requests_total{route=\"other\",status=\"404\"} 1\n",
+           "# TYPE fifogate_request_duration_seconds histogram\n",
+           "fifogate_request_duration_seconds_bucket{route=\"/check\",le=\"0.005\"} 1\n",
+           "fifogate_request_duration_seconds_bucket{route=\"/check\",le=\"2.5\"} 2\n",
+           "fifogate_request_duration_seconds_bucket{route=\"/check\",le=\"+Inf\"} 2\n",
+           "fifogate_request_duration_seconds_count{route=\"/check\"} 2\n",
+           "fifogate_request_duration_seconds_bucket{route=\"/process\",le=\"30\"} 0\n",
+           "fifogate_request_duration_seconds_bucket{route=\"/process\",le=\"+Inf\"} 1\n",
+           "fifogate_requests_in_flight 0\n",
+           "fifogate_queue_wait_seconds_count 1\n",
+           "fifogate_timeouts_total 1\n",
+           "fifogate_worker_restarts_total 0\n",
+           "fifogate_workers_live 2\n",
+           "fifogate_http_request_bytes_total{route=\"/check\"} 110\n",
+           "fifogate_http_response_bytes_total{route=\"/check\"} 550\n",
+           "fifogate_build_info{version=\"9.9.9\"} 1\n",
+       })
+    EXPECT_NE(t.find(want), std::string::npos) << want << "\nin:\n" << t;
+  // Every sample line belongs to a family announced with HELP and TYPE.
+  std::string_view rest = t;
+  while (!rest.empty()) {
+    auto line = rest.substr(0, rest.find('\n'));
+    rest.remove_prefix(std::min(rest.size(), line.size() + 1));
+    if (line.empty() || line[0] == '#')
+      continue;
+    std::string family(line.substr(0, line.find_first_of("{ ")));
+    for (const char *suffix : {"_bucket", "_sum", "_count"})
+      if (family.size() > strlen(suffix) &&
+          family.compare(family.size() - strlen(suffix), std::string::npos, suffix) == 0 &&
+          t.find("# TYPE " + family + " ") == std::string::npos)
+        family.resize(family.size() - strlen(suffix));
+    EXPECT_NE(t.find("# HELP " + family + " "), std::string::npos) << family;
+    EXPECT_NE(t.find("# TYPE " + family + " "), std::string::npos) << family;
+  }
+}
+
+TEST(Metrics, InFlightAndRestarts) {
+  Metrics m;
+  {
+    Metrics::InFlight a(m), b(m);
+    EXPECT_NE(m.exposition(0, "v").find("fifogate_requests_in_flight 2\n"), std::string::npos);
+  }
+  EXPECT_NE(m.exposition(0, "v").find("fifogate_requests_in_flight 0\n"), std::string::npos);
+  m.worker_seen(0, "h:1");
+  m.worker_seen(0, "h:1");
+  m.worker_seen(1, "h:2");
+  m.worker_seen(0, "");
+  EXPECT_NE(m.exposition(0, "v").find("fifogate_worker_restarts_total 0\n"), std::string::npos);
+  m.worker_seen(0, "h:3"); // slot 0 has a new processor
+  EXPECT_NE(m.exposition(0, "v").find("fifogate_worker_restarts_total 1\n"), std::string::npos);
+}

@@ -1,0 +1,33 @@
+#pragma once
+#include "exchange.hpp"
+#include "http_status.hpp"
+#include "ispell_matches.hpp"
+#include "worker_info.hpp"
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace fifogate {
+
+// The JSON bodies of the API, kept apart from the HTTP plumbing.
+
+// POST /process with Accept: application/json: request_id, exit_code, signal,
+// outcome, stdout, stderr, stderr_truncated, duration_ms, and error when the
+// status is not 200. POST /check answers its failures with the same fields.
+nlohmann::json exchange_json(const RequestId &id, const ExchangeResult &r, const HttpVerdict &v);
+
+// POST /check's "matches".
+nlohmann::json matches_json(const std::vector<SpellMatch> &matches);
+
+// GET /limits: the settings that bound a request.
+nlohmann::json limits_json(const Config &cfg);
+
+// GET /version: {"web": "...", "workers": [{"slot", "worker", "version"}]}.
+nlohmann::json version_json(std::string_view web_version, const std::vector<WorkerInfo> &workers);
+
+// Serialised; bytes that are not UTF-8 (a command's stderr may have any)
+// become U+FFFD instead of failing the answer.
+std::string dump(const nlohmann::json &j);
+
+} // namespace fifogate
