@@ -2,6 +2,7 @@
 #include "child_process.hpp"
 #include "fifogate/fd_io.hpp"
 #include "fifogate/ispell.hpp"
+#include "fifogate/record_batcher.hpp"
 #include "fifogate/utf8.hpp"
 #include "warm_command.hpp"
 #include <algorithm>
@@ -17,6 +18,11 @@ constexpr size_t kReadChunk = 65536;
 // Stop reading a side when this much waits for the other: bounded memory,
 // and the pipes push back on whoever is too fast.
 constexpr size_t kMaxPending = 1 << 20;
+// aspell flushes after every line; framing each line as its own record would
+// cost a write and a wake-up of the web per line. Output is framed in full
+// records as it comes, and the rest once the answer is complete or has waited
+// this long.
+constexpr Millis kCoalesce(2);
 
 class Runner {
 public:
@@ -45,6 +51,7 @@ private:
   void read_child_stdout();
   void read_child_stderr();
   void emit_output(std::string_view bytes);
+  void frame_unframed();
   void flush_output();
   void finish_output();
   void send_status();
@@ -86,8 +93,10 @@ private:
   UniqueFd out_;
   bool detached_ = false; // nobody reads the output FIFO for us
   ispell::OutputFixer fixer_;
-  std::deque<std::string> out_records_;
-  size_t out_queued_ = 0;
+  std::string unframed_;                // output not yet in a record
+  Clock::time_point unframed_since_{}; // when its first byte came
+  RecordBatcher out_batch_;            // records waiting for room in the output FIFO
+  bool check_exit_ = true;             // the pidfd fired (or there is none): look
   int64_t out_sent_ = 0; // payload bytes framed for the web (after ispell fixing)
 };
 
@@ -243,15 +252,26 @@ void Runner::write_child_stdin() {
 }
 
 void Runner::emit_output(std::string_view bytes) {
-  while (!bytes.empty()) {
-    auto piece = bytes.substr(0, frame::kMaxPayload);
-    bytes.remove_prefix(piece.size());
-    out_sent_ += static_cast<int64_t>(piece.size());
-    if (detached_)
-      continue;
-    out_records_.push_back(frame::encode(frame::Kind::data, id_, piece));
-    out_queued_ += out_records_.back().size();
-  }
+  out_sent_ += static_cast<int64_t>(bytes.size());
+  if (detached_ || bytes.empty())
+    return;
+  if (unframed_.empty())
+    unframed_since_ = Clock::now();
+  unframed_.append(bytes);
+  size_t full = unframed_.size() - unframed_.size() % frame::kMaxPayload;
+  for (size_t off = 0; off < full; off += frame::kMaxPayload)
+    out_batch_.add(frame::encode(frame::Kind::data, id_,
+                                 std::string_view(unframed_).substr(off, frame::kMaxPayload)));
+  unframed_.erase(0, full);
+  if (!unframed_.empty() && full > 0)
+    unframed_since_ = Clock::now();
+}
+
+void Runner::frame_unframed() {
+  if (unframed_.empty() || detached_)
+    return;
+  out_batch_.add(frame::encode(frame::Kind::data, id_, unframed_));
+  unframed_.clear();
 }
 
 void Runner::read_child_stdout() {
@@ -311,34 +331,26 @@ void Runner::read_child_stderr() {
 }
 
 void Runner::flush_output() {
-  while (!out_records_.empty() && !detached_) {
-    const std::string &rec = out_records_.front();
-    ssize_t n = ::write(out_.get(), rec.data(), rec.size());
-    if (n == static_cast<ssize_t>(rec.size())) {
-      out_queued_ -= rec.size();
-      out_records_.pop_front();
-      continue;
-    }
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-      return;
-    // EPIPE: the requester closed its end; nobody will ever read this answer.
-    detached_ = true;
-    out_records_.clear();
-    out_queued_ = 0;
-    out_.reset();
-    fail(Outcome::abandoned, "the requester stopped reading the output");
-  }
+  if (out_batch_.empty() || detached_)
+    return;
+  if (out_batch_.flush_some(out_.get()).ok())
+    return; // all written, or the pipe is full for now
+  // EPIPE: the requester closed its end; nobody will ever read this answer.
+  detached_ = true;
+  out_batch_.clear();
+  unframed_.clear();
+  out_.reset();
+  fail(Outcome::abandoned, "the requester stopped reading the output");
 }
 
 void Runner::finish_output() {
   if (detached_ || !out_)
     return;
-  out_records_.push_back(frame::encode(frame::Kind::end, id_, std::to_string(out_sent_)));
-  while (!out_records_.empty() && !detached_) {
+  frame_unframed();
+  out_batch_.add(frame::encode(frame::Kind::end, id_, std::to_string(out_sent_)));
+  while (!out_batch_.empty() && !detached_) {
     flush_output();
-    if (out_records_.empty() || detached_)
+    if (out_batch_.empty() || detached_)
       break;
     int rev = poll_one(out_.get(), POLLOUT, hard_deadline_);
     if (rev <= 0) {
@@ -404,18 +416,19 @@ RunResult Runner::run() {
 
   bool exited = !child_;
   for (;;) {
-    if (warm_ && child_) {
+    if (check_exit_ && warm_ && child_) {
       if (auto e = child_->try_exit()) {
         warm_exit_ = e;
         fail(Outcome::failed, "the warm command exited mid-request");
       }
-    } else if (child_ && !exited) {
+    } else if (check_exit_ && child_ && !exited) {
       exited = child_->try_exit().has_value();
     }
+    check_exit_ = child_ && child_->exit_fd() < 0;
     bool child_finished = warm_ ? (!child_ || answer_complete())
                                 : (!child_ || (exited && !stdout_open_ && !stderr_open_));
-    if (child_finished && in_state_ != InState::receiving && (out_records_.empty() || detached_))
-      break;
+    if (child_finished && in_state_ != InState::receiving && (out_batch_.empty() || detached_))
+      break; // finish_output() frames what is left with the end record: one write
     if (hard_deadline_.expired()) {
       fail(Outcome::timeout, "worker gave up: the request did not settle in time");
       break;
@@ -425,7 +438,7 @@ RunResult Runner::run() {
            "command ran past PROC_TIMEOUT_MS=" + std::to_string(cfg_.timeout_ms) + " and was killed");
 
     pollfd p[6];
-    int n = 0, i_in = -1, i_stdin = -1, i_stdout = -1, i_stderr = -1, i_out = -1, i_exit = -1;
+    int n = 0, i_in = -1, i_stdin = -1, i_stdout = -1, i_stderr = -1, i_exit = -1;
     auto add = [&](int fd, short ev) {
       p[n] = pollfd{fd, ev, 0};
       return n++;
@@ -434,22 +447,30 @@ RunResult Runner::run() {
       i_in = add(in_.reader.fd(), POLLIN);
     if (stdin_wanted())
       i_stdin = add(child_->stdin_fd().get(), POLLOUT);
-    if (stdout_open_ && out_queued_ < kMaxPending)
+    if (stdout_open_ && out_batch_.bytes() + unframed_.size() < kMaxPending)
       i_stdout = add(child_->stdout_fd().get(), POLLIN);
     if (stderr_open_)
       i_stderr = add(child_->stderr_fd().get(), POLLIN);
-    if (!out_records_.empty() && !detached_)
-      i_out = add(out_.get(), POLLOUT);
+    if (!out_batch_.empty() && !detached_)
+      add(out_.get(), POLLOUT); // room in the output FIFO: flushed after the poll
     if (child_ && (warm_ || !exited) && child_->exit_fd() >= 0)
       i_exit = add(child_->exit_fd(), POLLIN);
 
     Deadline wake = forced_ ? hard_deadline_ : deadline_.earlier(hard_deadline_);
     if (child_ && (warm_ || !exited) && child_->exit_fd() < 0)
       wake = wake.earlier(Deadline::in(Millis(5))); // no pidfd: look now and then
+    if (!unframed_.empty())
+      wake = wake.earlier(Deadline(unframed_since_ + kCoalesce));
     int r = ::poll(p, static_cast<nfds_t>(n), wake.poll_timeout_ms());
     if (r < 0 && errno != EINTR) {
       fail(Outcome::internal, Error::sys("poll").message());
       break;
+    }
+    if (r > 0 && i_exit >= 0 && p[i_exit].revents)
+      check_exit_ = true;
+    if (!unframed_.empty() && Clock::now() - unframed_since_ >= kCoalesce) {
+      frame_unframed();
+      flush_output();
     }
     if (r <= 0)
       continue;
@@ -461,9 +482,8 @@ RunResult Runner::run() {
       read_child_stdout();
     if (i_stderr >= 0 && p[i_stderr].revents)
       read_child_stderr();
-    if (i_out >= 0 && p[i_out].revents)
-      flush_output();
-    (void)i_exit; // the exit is collected at the top of the loop
+    if (!out_batch_.empty())
+      flush_output(); // full records are ready: no need to wait for POLLOUT first
     if (stdin_wanted())
       write_child_stdin(); // new input may have arrived
   }

@@ -3,6 +3,7 @@
 #include "fifogate/fifo.hpp"
 #include "fifogate/file_lock.hpp"
 #include "fifogate/frame.hpp"
+#include "fifogate/record_batcher.hpp"
 #include <atomic>
 #include <fcntl.h>
 #include <poll.h>
@@ -136,28 +137,39 @@ private:
 std::optional<Failure> send_body(int fd, const RequestId &id, std::string_view body,
                                  const RequestOptions &opts, const Deadline &deadline,
                                  const std::string &path) {
-  std::string what = "write " + path;
-  const size_t total = body.size();
-  auto send = [&](frame::Kind k, std::string_view payload) {
-    return write_atomic(fd, frame::encode(k, id, payload), deadline, what);
-  };
-  Result<void> r = send(frame::Kind::begin, begin_payload(body.size(), opts));
-  while (r && !body.empty()) {
-    auto piece = body.substr(0, frame::kMaxPayload);
-    body.remove_prefix(piece.size());
-    r = send(frame::Kind::data, piece);
+  // Records go out packed (BEGIN, DATA and END of a small body in one write),
+  // produced as the pipe takes them so a large body is not copied twice.
+  RecordBatcher batch;
+  batch.add(frame::encode(frame::Kind::begin, id, begin_payload(body.size(), opts)));
+  const std::string total = std::to_string(body.size());
+  bool ended = false;
+  for (;;) {
+    while (!ended && batch.bytes() < 65536) {
+      if (body.empty()) {
+        batch.add(frame::encode(frame::Kind::end, id, total));
+        ended = true;
+        break;
+      }
+      auto piece = body.substr(0, frame::kMaxPayload);
+      body.remove_prefix(piece.size());
+      batch.add(frame::encode(frame::Kind::data, id, piece));
+    }
+    auto r = batch.flush_some(fd);
+    if (!r) {
+      if (r.error().code == EPIPE)
+        return Failure{ExchangeError::worker_lost, "write " + path + ": EPIPE: the worker exited"};
+      return Failure{ExchangeError::internal, "write " + path + ": " + r.error().message()};
+    }
+    if (*r && ended)
+      return std::nullopt;
+    if (*r)
+      continue;
+    int rev = poll_one(fd, POLLOUT, deadline);
+    if (rev == 0)
+      return Failure{ExchangeError::timeout, "write " + path + ": the worker stopped reading"};
+    if (rev < 0)
+      return Failure{ExchangeError::internal, Error::sys("poll " + path).message()};
   }
-  if (r)
-    r = send(frame::Kind::end, std::to_string(total));
-  if (!r) {
-    int code = r.error().code;
-    if (code == EPIPE)
-      return Failure{ExchangeError::worker_lost, r.error().message() + ": the worker exited"};
-    if (code == ETIMEDOUT)
-      return Failure{ExchangeError::timeout, r.error().message()};
-    return Failure{ExchangeError::internal, r.error().message()};
-  }
-  return std::nullopt;
 }
 
 } // namespace
