@@ -23,6 +23,10 @@ constexpr size_t kMaxPending = 1 << 20;
 // records as it comes, and the rest once the answer is complete or has waited
 // this long.
 constexpr Millis kCoalesce(2);
+// For the same reason the command's stdout is not read line by line: after a
+// read that did not complete the answer, let its output collect in the pipe
+// for this long (the pipe holds 64 KiB, far more than aspell writes meanwhile).
+constexpr Millis kStdoutRest(1);
 
 class Runner {
 public:
@@ -97,6 +101,7 @@ private:
   Clock::time_point unframed_since_{}; // when its first byte came
   RecordBatcher out_batch_;            // records waiting for room in the output FIFO
   bool check_exit_ = true;             // the pidfd fired (or there is none): look
+  Clock::time_point stdout_rest_until_{}; // stdout is left alone until then
   int64_t out_sent_ = 0; // payload bytes framed for the web (after ispell fixing)
 };
 
@@ -301,16 +306,20 @@ void Runner::read_child_stdout() {
          "output exceeds MAX_OUTPUT_BYTES=" + std::to_string(cfg_.max_output_bytes));
     return;
   }
+  bool complete_now = false;
   if (ispell_) {
     std::string fixed;
     fixer_.feed(std::string_view(buf, r.bytes), fixed);
     emit_output(fixed);
+    complete_now = warm_ && answer_complete();
     if (warm_ && (fixer_.blocks() > escaper_.answered_lines() ||
                   (fixer_.blocks() == escaper_.answered_lines() && body_ended_ && fixer_.partial())))
       fail(Outcome::failed, "the warm command answered more than it was asked");
   } else {
     emit_output(std::string_view(buf, r.bytes));
   }
+  if (!complete_now && r.bytes < sizeof buf)
+    stdout_rest_until_ = Clock::now() + kStdoutRest;
 }
 
 void Runner::read_child_stderr() {
@@ -447,7 +456,8 @@ RunResult Runner::run() {
       i_in = add(in_.reader.fd(), POLLIN);
     if (stdin_wanted())
       i_stdin = add(child_->stdin_fd().get(), POLLOUT);
-    if (stdout_open_ && out_batch_.bytes() + unframed_.size() < kMaxPending)
+    bool stdout_resting = Clock::now() < stdout_rest_until_;
+    if (stdout_open_ && !stdout_resting && out_batch_.bytes() + unframed_.size() < kMaxPending)
       i_stdout = add(child_->stdout_fd().get(), POLLIN);
     if (stderr_open_)
       i_stderr = add(child_->stderr_fd().get(), POLLIN);
@@ -461,6 +471,8 @@ RunResult Runner::run() {
       wake = wake.earlier(Deadline::in(Millis(5))); // no pidfd: look now and then
     if (!unframed_.empty())
       wake = wake.earlier(Deadline(unframed_since_ + kCoalesce));
+    if (stdout_open_ && stdout_resting)
+      wake = wake.earlier(Deadline(stdout_rest_until_));
     int r = ::poll(p, static_cast<nfds_t>(n), wake.poll_timeout_ms());
     if (r < 0 && errno != EINTR) {
       fail(Outcome::internal, Error::sys("poll").message());
