@@ -23,9 +23,11 @@ constexpr size_t kMaxPending = 1 << 20;
 // records as it comes, and the rest once the answer is complete or has waited
 // this long.
 constexpr Millis kCoalesce(2);
-// For the same reason the command's stdout is not read line by line: after a
-// read that did not complete the answer, let its output collect in the pipe
-// for this long (the pipe holds 64 KiB, far more than aspell writes meanwhile).
+// For the same reason the command's stdout is not read line by line: when
+// reads come less than this apart (output streaming in small pieces), let it
+// collect in the pipe for this long before the next read (the pipe holds
+// 64 KiB, far more than aspell writes meanwhile). A lone piece, like the
+// banner or a one-line answer, is read at once.
 constexpr Millis kStdoutRest(1);
 
 class Runner {
@@ -102,6 +104,7 @@ private:
   RecordBatcher out_batch_;            // records waiting for room in the output FIFO
   bool check_exit_ = true;             // the pidfd fired (or there is none): look
   Clock::time_point stdout_rest_until_{}; // stdout is left alone until then
+  Clock::time_point last_stdout_read_{};
   int64_t out_sent_ = 0; // payload bytes framed for the web (after ispell fixing)
 };
 
@@ -318,8 +321,10 @@ void Runner::read_child_stdout() {
   } else {
     emit_output(std::string_view(buf, r.bytes));
   }
-  if (!complete_now && r.bytes < sizeof buf)
-    stdout_rest_until_ = Clock::now() + kStdoutRest;
+  auto now = Clock::now();
+  if (!complete_now && r.bytes < sizeof buf && now - last_stdout_read_ < kStdoutRest)
+    stdout_rest_until_ = now + kStdoutRest;
+  last_stdout_read_ = now;
 }
 
 void Runner::read_child_stderr() {
