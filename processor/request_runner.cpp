@@ -23,11 +23,11 @@ constexpr size_t kMaxPending = 1 << 20;
 // records as it comes, and the rest once the answer is complete or has waited
 // this long.
 constexpr Millis kCoalesce(2);
-// For the same reason the command's stdout is not read line by line: when
-// reads come less than this apart (output streaming in small pieces), let it
-// collect in the pipe for this long before the next read (the pipe holds
-// 64 KiB, far more than aspell writes meanwhile). A lone piece, like the
-// banner or a one-line answer, is read at once.
+// For the same reason an ispell command's stdout is not read line by line:
+// while more than one answer block is still due and output streams in small
+// pieces (reads less than this apart), let it collect in the pipe for this
+// long (the pipe holds 64 KiB, far more than aspell writes meanwhile). The
+// last block is read the moment it comes, so a short answer is never delayed.
 constexpr Millis kStdoutRest(1);
 
 class Runner {
@@ -309,12 +309,13 @@ void Runner::read_child_stdout() {
          "output exceeds MAX_OUTPUT_BYTES=" + std::to_string(cfg_.max_output_bytes));
     return;
   }
-  bool complete_now = false;
+  bool rest = false;
   if (ispell_) {
     std::string fixed;
     fixer_.feed(std::string_view(buf, r.bytes), fixed);
     emit_output(fixed);
-    complete_now = warm_ && answer_complete();
+    size_t due = escaper_.answered_lines() - std::min(fixer_.blocks(), escaper_.answered_lines());
+    rest = due > 1 || !body_ended_;
     if (warm_ && (fixer_.blocks() > escaper_.answered_lines() ||
                   (fixer_.blocks() == escaper_.answered_lines() && body_ended_ && fixer_.partial())))
       fail(Outcome::failed, "the warm command answered more than it was asked");
@@ -322,7 +323,7 @@ void Runner::read_child_stdout() {
     emit_output(std::string_view(buf, r.bytes));
   }
   auto now = Clock::now();
-  if (!complete_now && r.bytes < sizeof buf && now - last_stdout_read_ < kStdoutRest)
+  if (rest && r.bytes < sizeof buf && now - last_stdout_read_ < kStdoutRest)
     stdout_rest_until_ = now + kStdoutRest;
   last_stdout_read_ = now;
 }
