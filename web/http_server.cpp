@@ -200,18 +200,29 @@ int check_request_head(int sock) {
 }
 
 class GuardedServer : public httplib::Server {
+public:
+  // Called for answers sent before httplib saw the request (431, overload 503),
+  // so they are logged and counted like every other answer.
+  std::function<void(int status, const std::string &reason)> on_refused;
+
 private:
   bool process_and_close_socket(socket_t sock) override {
     if (t_overloaded) {
+      // On the acceptor thread: answer and close at once, no lingering here.
       send_raw(sock, 503, "Service Unavailable", "fifogate: too many connections waiting\n");
-      linger_close(sock);
+      ::shutdown(sock, SHUT_WR);
       ::close(sock);
+      if (on_refused)
+        on_refused(503, "too many connections waiting (WEB_QUEUE)");
       return true;
     }
     int head = check_request_head(sock);
-    if (head == 431)
+    if (head == 431) {
       send_raw(sock, 431, "Request Header Fields Too Large",
                "fifogate: request head over 64 KiB or 100 header lines\n");
+      if (on_refused)
+        on_refused(431, "request head over 64 KiB or 100 header lines");
+    }
     bool ok = false;
     if (head == 0) {
       GuardedStream strm(sock);
@@ -574,6 +585,7 @@ struct WebServer::Impl {
   }
 
   void routes() {
+    svr.on_refused = [this](int status, const std::string &reason) { log_refused(status, reason); };
     svr.new_task_queue = [this] {
       return new BoundedPool(static_cast<size_t>(cfg.web_threads), static_cast<size_t>(cfg.web_queue));
     };
@@ -670,6 +682,12 @@ struct WebServer::Impl {
   // One line per request, after the answer went out: "req=<id> POST /check
   // 200 13ms in=20B out=410B outcome=ok exit=0 worker=host:pid". The
   // processor logs the same req=<id>, so one grep follows a request across both.
+  void log_refused(int status, const std::string &reason) {
+    metrics.request("(refused)", status, 0, 0, 0);
+    say("req=" + RequestId::random().hex() + " - - " + std::to_string(status) +
+        " 0ms in=0B out=0B reason=\"" + reason + "\"");
+  }
+
   void log_access(const httplib::Request &req, const httplib::Response &res) {
     auto &a = t_access;
     double secs = std::chrono::duration<double>(Clock::now() - a.start).count();

@@ -76,6 +76,9 @@ TEST_F(HttpEdge, HeaderFloodsAreRefused) {
     flood += "X-A: b\r\n";
   EXPECT_EQ(http_raw(s.port(), flood + "\r\n").status, 431);
   EXPECT_EQ(http_get(s.port(), "/").status, 200);
+  // Refused before httplib parsed them, but logged like any other answer.
+  EXPECT_TRUE(eventually([&] { return s.web_log().find(" 431 0ms") != std::string::npos; }, seconds(2)))
+      << s.web_log();
 }
 
 TEST_F(HttpEdge, UrlEncodedContentTypeIsStillText) {
