@@ -4,13 +4,14 @@
 # large bodies at concurrency 1 and 8, next to the floor (aspell -a started per
 # request with no server), plus peak memory. Every answer is checked.
 #   BENCH_SECONDS  length of each measurement   [10]
-#   WORKERS        workers for the pool rows     [nproc]
+#   WORKERS        workers for the pool rows     [2 x nproc: a worker idles while its
+#                  next request is handed over, so twice the cores keep them busy]
 #   SOAK_SECONDS   if set, also a web-RSS soak run of that length (warm, small, c=8)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
 secs=${BENCH_SECONDS:-10}
-workers=${WORKERS:-$(nproc)}
+workers=${WORKERS:-$((2 * $(nproc)))}
 cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release -DFIFOGATE_TESTS=OFF >/dev/null
 cmake --build build-release -j"$(nproc)" >/dev/null
 bin=build-release
