@@ -6,6 +6,8 @@
 #include <boost/process/extend.hpp>
 #include <boost/process/search_path.hpp>
 #include <csignal>
+#include <map>
+#include <mutex>
 #include <fcntl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -80,15 +82,28 @@ ChildProcess::~ChildProcess() {
   impl_->child.detach(); // reaped here; keep Boost from trying again
 }
 
+// PATH is searched once per program name, not for every request.
+static boost::filesystem::path resolve(const std::string &prog) {
+  static std::mutex m;
+  static std::map<std::string, boost::filesystem::path> cache;
+  if (prog.find('/') != std::string::npos)
+    return prog;
+  std::lock_guard<std::mutex> g(m);
+  auto it = cache.find(prog);
+  if (it != cache.end() && boost::filesystem::exists(it->second))
+    return it->second;
+  auto found = bp::search_path(prog);
+  if (!found.empty())
+    cache[prog] = found;
+  return found;
+}
+
 Result<ChildProcess> ChildProcess::spawn(const std::vector<std::string> &argv) {
   if (argv.empty())
     return Error::logic("spawn: empty command");
-  boost::filesystem::path exe = argv[0];
-  if (argv[0].find('/') == std::string::npos) {
-    exe = bp::search_path(argv[0]);
-    if (exe.empty())
-      return Error::sys("spawn " + argv[0], ENOENT, "not found in PATH");
-  }
+  boost::filesystem::path exe = resolve(argv[0]);
+  if (exe.empty())
+    return Error::sys("spawn " + argv[0], ENOENT, "not found in PATH");
   auto in = make_pipe(), out = make_pipe(), err = make_pipe();
   if (!in || !out || !err)
     return Error::sys("spawn " + argv[0] + ": pipe2");
