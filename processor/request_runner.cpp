@@ -92,17 +92,17 @@ private:
   bool body_ended_ = false; // the escaper has seen the end; close stdin once flushed
 
   std::optional<ChildProcess> owned_; // per-request mode: this request's command
-  ChildProcess *child_ = nullptr;      // the command being fed (owned_ or the warm one)
+  ChildProcess *child_ = nullptr;     // the command being fed (owned_ or the warm one)
   std::optional<ChildProcess::Exit> warm_exit_;
   bool stdout_open_ = false, stderr_open_ = false;
 
   UniqueFd out_;
   bool detached_ = false; // nobody reads the output FIFO for us
   ispell::OutputFixer fixer_;
-  std::string unframed_;                // output not yet in a record
-  Clock::time_point unframed_since_{}; // when its first byte came
-  RecordBatcher out_batch_;            // records waiting for room in the output FIFO
-  bool check_exit_ = true;             // the pidfd fired (or there is none): look
+  std::string unframed_;                  // output not yet in a record
+  Clock::time_point unframed_since_{};    // when its first byte came
+  RecordBatcher out_batch_;               // records waiting for room in the output FIFO
+  bool check_exit_ = true;                // the pidfd fired (or there is none): look
   Clock::time_point stdout_rest_until_{}; // stdout is left alone until then
   Clock::time_point last_stdout_read_{};
   int64_t out_sent_ = 0; // payload bytes framed for the web (after ispell fixing)
@@ -236,7 +236,8 @@ void Runner::read_input() {
 void Runner::write_child_stdin() {
   auto &fd = child_->stdin_fd();
   while (fd && to_child_pos_ < to_child_.size()) {
-    ssize_t n = ::write(fd.get(), to_child_.data() + to_child_pos_, to_child_.size() - to_child_pos_);
+    ssize_t n =
+        ::write(fd.get(), to_child_.data() + to_child_pos_, to_child_.size() - to_child_pos_);
     if (n > 0) {
       to_child_pos_ += static_cast<size_t>(n);
       continue;
@@ -316,8 +317,9 @@ void Runner::read_child_stdout() {
     emit_output(fixed);
     size_t due = escaper_.answered_lines() - std::min(fixer_.blocks(), escaper_.answered_lines());
     rest = due > 1 || !body_ended_;
-    if (warm_ && (fixer_.blocks() > escaper_.answered_lines() ||
-                  (fixer_.blocks() == escaper_.answered_lines() && body_ended_ && fixer_.partial())))
+    if (warm_ &&
+        (fixer_.blocks() > escaper_.answered_lines() ||
+         (fixer_.blocks() == escaper_.answered_lines() && body_ended_ && fixer_.partial())))
       fail(Outcome::failed, "the warm command answered more than it was asked");
   } else {
     emit_output(std::string_view(buf, r.bytes));
@@ -449,8 +451,8 @@ RunResult Runner::run() {
       break;
     }
     if (!forced_ && deadline_.expired())
-      fail(Outcome::timeout,
-           "command ran past PROC_TIMEOUT_MS=" + std::to_string(cfg_.timeout_ms) + " and was killed");
+      fail(Outcome::timeout, "command ran past PROC_TIMEOUT_MS=" + std::to_string(cfg_.timeout_ms) +
+                                 " and was killed");
 
     pollfd p[6];
     int n = 0, i_in = -1, i_stdin = -1, i_stdout = -1, i_stderr = -1, i_exit = -1;
@@ -521,7 +523,8 @@ RunResult Runner::run() {
   child_ = nullptr;
   // When the request was void before the command finished (bad input, a sender
   // or reader that went away), the kill we sent is not the command's result.
-  bool command_result_matters = !forced_ || *forced_ == Outcome::timeout || *forced_ == Outcome::output_limit;
+  bool command_result_matters =
+      !forced_ || *forced_ == Outcome::timeout || *forced_ == Outcome::output_limit;
   if (ex && command_result_matters) {
     s.exit_code = ex->exit_code;
     s.signal = ex->signal;
@@ -568,16 +571,6 @@ BeginOptions parse_begin_options(std::string_view payload) {
       o.lang = std::string(line.substr(5));
   }
   return o;
-}
-
-bool valid_dictionary_name(std::string_view lang) {
-  // Not even a leading '-': the name is never taken for an option.
-  if (lang.empty() || lang.size() > 32 || lang[0] == '-')
-    return false;
-  return std::all_of(lang.begin(), lang.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-           c == '-';
-  });
 }
 
 static std::string program_name(const std::vector<std::string> &argv) {

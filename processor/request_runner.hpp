@@ -1,5 +1,6 @@
 #pragma once
 #include "fifogate/config.hpp"
+#include "fifogate/dictionary_name.hpp"
 #include "fifogate/fifo.hpp"
 #include "fifogate/frame.hpp"
 #include "fifogate/status_record.hpp"
@@ -16,7 +17,7 @@ namespace fifogate {
 // then reports a StatusRecord on the status FIFO. The command never touches a
 // FIFO, so a command that exits slowly cannot swallow the next request's body.
 struct RequestInput {
-  FifoReader &reader;   // the input FIFO, already open
+  FifoReader &reader;    // the input FIFO, already open
   frame::Parser &parser; // records already read from it
 };
 
@@ -32,9 +33,6 @@ BeginOptions parse_begin_options(std::string_view payload);
 // `aspell dump dicts` (run without a shell, with the configured options), or
 // the .dic files in hunspell's directories. Empty for any other command.
 std::vector<std::string> installed_dictionaries(const Config &cfg);
-
-// 1 to 32 of [A-Za-z0-9_-], not starting with '-': all a dictionary name may be.
-bool valid_dictionary_name(std::string_view lang);
 
 // The command with a dictionary chosen: aspell gets --master=<lang> (the names
 // `aspell dump dicts` lists are master dictionaries; --lang would drop a

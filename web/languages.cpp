@@ -1,23 +1,14 @@
 #include "languages.hpp"
+#include "fifogate/dictionary_name.hpp"
 #include <algorithm>
 
 namespace fifogate {
-
-bool valid_lang_name(std::string_view lang) {
-  // Not even a leading '-': the name is never taken for an option.
-  if (lang.empty() || lang.size() > 32 || lang[0] == '-')
-    return false;
-  return std::all_of(lang.begin(), lang.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-           c == '-';
-  });
-}
 
 std::vector<std::string> installed_languages(const std::vector<WorkerInfo> &workers) {
   std::vector<std::string> out;
   for (const auto &w : workers)
     for (const auto &l : w.langs)
-      if (valid_lang_name(l))
+      if (valid_dictionary_name(l))
         out.push_back(l);
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());
@@ -26,7 +17,7 @@ std::vector<std::string> installed_languages(const std::vector<WorkerInfo> &work
 
 std::optional<std::string> lang_problem(std::string_view lang,
                                         const std::vector<WorkerInfo> &workers) {
-  if (!valid_lang_name(lang))
+  if (!valid_dictionary_name(lang))
     return std::string("lang must be 1 to 32 letters, digits, '_' or '-', not starting with '-' "
                        "(see GET /languages)");
   auto langs = installed_languages(workers);

@@ -1,4 +1,5 @@
 #pragma once
+#include "fifogate/dictionary_name.hpp"
 #include "worker_info.hpp"
 #include <optional>
 #include <string>
@@ -6,11 +7,6 @@
 #include <vector>
 
 namespace fifogate {
-
-// A dictionary name as a request may give it: 1 to 32 of [A-Za-z0-9_-], not
-// starting with '-'.
-// Nothing else can reach the worker, whatever the worker then checks again.
-bool valid_lang_name(std::string_view lang);
 
 // The dictionaries installed on the live workers, sorted, each once.
 std::vector<std::string> installed_languages(const std::vector<WorkerInfo> &workers);

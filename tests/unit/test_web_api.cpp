@@ -42,10 +42,10 @@ TEST(CheckRequest, BadJsonIsRefusedWithAReason) {
 
 TEST(Languages, NamesAreAShortSafeAlphabet) {
   for (const char *ok : {"en", "en_US", "en_GB-ize-w_accents", "de-1901"})
-    EXPECT_TRUE(valid_lang_name(ok)) << ok;
+    EXPECT_TRUE(valid_dictionary_name(ok)) << ok;
   for (const char *bad : {"", "../x", "en;rm", "en US", "en/US", "-d", "$(id)", "en\n",
                           "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"})
-    EXPECT_FALSE(valid_lang_name(bad)) << bad;
+    EXPECT_FALSE(valid_dictionary_name(bad)) << bad;
   EXPECT_FALSE(valid_dictionary_name("../x"));
   EXPECT_TRUE(valid_dictionary_name("en_GB-ize"));
 }
