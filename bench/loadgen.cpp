@@ -71,7 +71,8 @@ static bool http_once(int port, const std::string &req, const std::string &expec
   ::close(s);
   auto end = got.find("\r\n\r\n");
   return got.compare(0, 12, "HTTP/1.1 200") == 0 && end != std::string::npos &&
-         got.size() - end - 4 == expected.size() && got.compare(end + 4, std::string::npos, expected) == 0;
+         got.size() - end - 4 == expected.size() &&
+         got.compare(end + 4, std::string::npos, expected) == 0;
 }
 
 static bool floor_once(const char *body_path, const std::string &expected) {
@@ -120,9 +121,11 @@ int main(int argc, char **argv) {
   int c = std::atoi(argv[argi + 2]);
   double secs = std::atof(argv[argi + 3]);
   std::string req = "POST /process HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain\r\n"
-                    "Content-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+                    "Content-Length: " +
+                    std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
 
-  auto stop_at = Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(secs));
+  auto stop_at = Clock::now() +
+                 std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(secs));
   std::mutex m;
   std::vector<double> lat;
   std::atomic<long> ok{0}, bad{0};
@@ -144,8 +147,10 @@ int main(int argc, char **argv) {
     t.join();
   double elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
   std::sort(lat.begin(), lat.end());
-  auto pct = [&](double p) { return lat.empty() ? 0.0 : lat[std::min(lat.size() - 1, size_t(p * double(lat.size())))]; };
-  std::printf("rps=%.1f p50_ms=%.2f p99_ms=%.2f ok=%ld bad=%ld\n", double(ok + bad) / elapsed, pct(0.50),
-              pct(0.99), ok.load(), bad.load());
+  auto pct = [&](double p) {
+    return lat.empty() ? 0.0 : lat[std::min(lat.size() - 1, size_t(p * double(lat.size())))];
+  };
+  std::printf("rps=%.1f p50_ms=%.2f p99_ms=%.2f ok=%ld bad=%ld\n", double(ok + bad) / elapsed,
+              pct(0.50), pct(0.99), ok.load(), bad.load());
   return bad > 0 ? 1 : 0;
 }

@@ -1,4 +1,5 @@
 #include "child_process.hpp"
+#include "fifogate/fd_io.hpp"
 #include <boost/process/args.hpp>
 #include <boost/process/child.hpp>
 #include <boost/process/env.hpp>
@@ -6,16 +7,15 @@
 #include <boost/process/extend.hpp>
 #include <boost/process/search_path.hpp>
 #include <csignal>
+#include <fcntl.h>
+#include <linux/close_range.h>
 #include <map>
 #include <mutex>
-#include <fcntl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <linux/close_range.h>
-#include "fifogate/fd_io.hpp"
 
 namespace bp = boost::process;
 
@@ -115,8 +115,8 @@ Result<ChildProcess> ChildProcess::spawn(const std::vector<std::string> &argv) {
   setup.in = in->first.get();
   setup.out = out->second.get();
   setup.err = err->second.get();
-  cp.impl_->child = bp::child(bp::exe = exe, bp::args = args, bp::env["LC_ALL"] = "C.UTF-8",
-                              setup, ec);
+  cp.impl_->child =
+      bp::child(bp::exe = exe, bp::args = args, bp::env["LC_ALL"] = "C.UTF-8", setup, ec);
   if (ec)
     return Error::sys("spawn " + exe.string(), ec.value());
   cp.pid_ = cp.impl_->child.id();

@@ -34,7 +34,8 @@ int healthcheck(const fifogate::Config &cfg) {
       ++live;
   }
   if (live == 0) {
-    std::cerr << "unhealthy: no processor serves any of the " << cfg.slots << " slots at " << cfg.input_path << "\n";
+    std::cerr << "unhealthy: no processor serves any of the " << cfg.slots << " slots at "
+              << cfg.input_path << "\n";
     return 1;
   }
   std::cout << "healthy: " << live << " live worker(s)\n";

@@ -20,7 +20,8 @@ Result<void> WarmCommand::ensure_started(const Deadline &deadline) {
   char buf[512];
   while (got.find('\n') == std::string::npos) {
     int rev = poll_one(child_->stdout_fd().get(), POLLIN, deadline);
-    auto r = rev > 0 ? read_some(child_->stdout_fd().get(), buf, sizeof buf) : ReadResult{ReadKind::error};
+    auto r = rev > 0 ? read_some(child_->stdout_fd().get(), buf, sizeof buf)
+                     : ReadResult{ReadKind::error};
     if (r.kind == ReadKind::data) {
       got.append(buf, r.bytes);
       continue;

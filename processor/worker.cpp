@@ -16,7 +16,9 @@ namespace {
 
 constexpr mode_t kMode = 0660; // owner and group: web and processor share a group
 
-void say(const std::string &m) { log_line("processor", m); }
+void say(const std::string &m) {
+  log_line("processor", m);
+}
 
 std::string worker_name() {
   char host[256] = {};
@@ -62,7 +64,8 @@ void log_result(const RunResult &r) {
 
 // Claims the first slot whose life lock is free. While every slot is taken,
 // waits as a standby: two workers on one set of FIFOs would mix their answers.
-std::optional<std::pair<Channel, FileLock>> claim_slot(const Config &cfg, int stop_fd, int &exit_code) {
+std::optional<std::pair<Channel, FileLock>> claim_slot(const Config &cfg, int stop_fd,
+                                                       int &exit_code) {
   bool told = false;
   for (;;) {
     for (int k = 0; k < cfg.slots; ++k) {
@@ -79,7 +82,8 @@ std::optional<std::pair<Channel, FileLock>> claim_slot(const Config &cfg, int st
       }
     }
     if (!told)
-      say("all " + std::to_string(cfg.slots) + " slots (PROC_SLOTS) are taken; waiting for one to free up");
+      say("all " + std::to_string(cfg.slots) +
+          " slots (PROC_SLOTS) are taken; waiting for one to free up");
     told = true;
     if (stop_requested(stop_fd, 500)) {
       exit_code = 0;
@@ -122,10 +126,10 @@ int serve(const Config &cfg, int stop_fd) {
     say("fatal: " + reader.error().message());
     return 111;
   }
-  say("ready: worker=" + name + " command=\"" + cfg.command_line + "\" protocol=" +
-      (cfg.protocol == Protocol::ispell ? "ispell" : "raw") +
-      " mode=" + (cfg.mode == Mode::warm ? "warm" : "per-request") + " slot=" + std::to_string(ch.slot) +
-      " in=" + ch.input_path);
+  say("ready: worker=" + name + " command=\"" + cfg.command_line +
+      "\" protocol=" + (cfg.protocol == Protocol::ispell ? "ispell" : "raw") +
+      " mode=" + (cfg.mode == Mode::warm ? "warm" : "per-request") +
+      " slot=" + std::to_string(ch.slot) + " in=" + ch.input_path);
 
   std::optional<WarmCommand> warm;
   if (cfg.mode == Mode::warm) {

@@ -14,7 +14,7 @@ pkgs=(
   ca-certificates
 )
 if [[ "${1:-}" == test ]]; then
-  pkgs+=(libgtest-dev curl)      # GoogleTest; curl for the compose test
+  pkgs+=(libgtest-dev curl clang-format)  # GoogleTest; curl for the compose test; format check
   # The page test (tests/browser/page_test.py): headless Chromium driven over
   # WebDriver by a standard-library Python script; a font to render the page with.
   pkgs+=(chromium chromium-driver python3 fonts-dejavu-core)

@@ -12,6 +12,10 @@ scripts/deps.sh test
 jobs=$(nproc)
 start=$(date +%s)
 
+echo "=== clang-format"
+{ git ls-files '*.cpp' '*.hpp' 2>/dev/null || find common processor web tests bench -name '*.[ch]pp'; } |
+  xargs clang-format --dry-run -Werror
+
 suite() { # name, cmake args...
   local dir=$1
   shift

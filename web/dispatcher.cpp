@@ -15,7 +15,9 @@ Dispatcher::Claim::~Claim() {
     d_->released();
 }
 
-void Dispatcher::released() { cv_.notify_one(); }
+void Dispatcher::released() {
+  cv_.notify_one();
+}
 
 std::vector<int> Dispatcher::live_slots() {
   std::lock_guard<std::mutex> g(m_);
@@ -49,7 +51,8 @@ Result<Dispatcher::Claim> Dispatcher::claim(const Deadline &deadline) {
     }
     if (deadline.expired()) {
       if (!saw_worker)
-        return Error::sys("find a worker in " + cfg_.input_path + "[.N]", ENXIO, "no worker is running");
+        return Error::sys("find a worker in " + cfg_.input_path + "[.N]", ENXIO,
+                          "no worker is running");
       return Error::sys("lock a worker slot", ETIMEDOUT,
                         "all " + std::to_string(live.size()) + " workers stayed busy");
     }

@@ -22,7 +22,8 @@ public:
     Claim(Dispatcher &d, Channel ch, FileLock lock)
         : d_(&d), channel_(std::move(ch)), lock_(std::move(lock)) {}
     Claim(Claim &&o) noexcept
-        : d_(std::exchange(o.d_, nullptr)), channel_(std::move(o.channel_)), lock_(std::move(o.lock_)) {}
+        : d_(std::exchange(o.d_, nullptr)), channel_(std::move(o.channel_)),
+          lock_(std::move(o.lock_)) {}
     Claim &operator=(Claim &&) = delete;
     ~Claim();
     const Channel &channel() const { return channel_; }

@@ -14,13 +14,20 @@ namespace fifogate {
 
 const char *exchange_error_name(ExchangeError e) {
   switch (e) {
-  case ExchangeError::none: return "none";
-  case ExchangeError::busy: return "busy";
-  case ExchangeError::no_worker: return "no_worker";
-  case ExchangeError::worker_lost: return "worker_lost";
-  case ExchangeError::timeout: return "timeout";
-  case ExchangeError::protocol: return "protocol";
-  case ExchangeError::internal: return "internal";
+  case ExchangeError::none:
+    return "none";
+  case ExchangeError::busy:
+    return "busy";
+  case ExchangeError::no_worker:
+    return "no_worker";
+  case ExchangeError::worker_lost:
+    return "worker_lost";
+  case ExchangeError::timeout:
+    return "timeout";
+  case ExchangeError::protocol:
+    return "protocol";
+  case ExchangeError::internal:
+    return "internal";
   }
   return "internal";
 }

@@ -24,11 +24,11 @@ const char *exchange_error_name(ExchangeError e);
 
 struct ExchangeResult {
   ExchangeError error = ExchangeError::internal;
-  std::string detail;               // for humans and logs, with context
-  std::string output;               // the command's stdout, byte for byte
+  std::string detail; // for humans and logs, with context
+  std::string output; // the command's stdout, byte for byte
   std::optional<StatusRecord> status;
-  std::string worker;               // who served it, when known
-  int64_t wait_ms = 0;              // time spent waiting for the lock and worker
+  std::string worker;  // who served it, when known
+  int64_t wait_ms = 0; // time spent waiting for the lock and worker
 };
 
 // What the worker is told besides the body, in the begin record's payload:

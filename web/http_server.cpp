@@ -40,7 +40,7 @@ constexpr Millis kIoTimeout(5000);     // each read or write on the socket
 constexpr Millis kBodyTimeout(120000); // the whole body, however it trickles in
 constexpr Millis kLingerTimeout(1000); // draining an unread body before closing
 
-thread_local bool t_overloaded = false; // set while the acceptor rejects a connection
+thread_local bool t_overloaded = false;  // set while the acceptor rejects a connection
 thread_local bool t_unread_body = false; // the response went out before the body was read
 
 // One request's facts for its access-log line, filled in while it is served
@@ -54,7 +54,9 @@ struct Access {
 };
 thread_local Access t_access;
 
-void say(const std::string &m) { log_line("web", m); }
+void say(const std::string &m) {
+  log_line("web", m);
+}
 
 // A socket stream with per-call timeouts and one budget for the whole request,
 // so a client trickling a byte every few seconds cannot hold a thread forever.
@@ -187,7 +189,8 @@ int check_request_head(int sock) {
     if (end == std::string_view::npos)
       end = head.find("\n\n");
     if (end != std::string_view::npos) {
-      size_t lines = static_cast<size_t>(std::count(head.begin(), head.begin() + static_cast<long>(end), '\n'));
+      size_t lines = static_cast<size_t>(
+          std::count(head.begin(), head.begin() + static_cast<long>(end), '\n'));
       return lines > kMaxHeaderLines ? 431 : 0;
     }
     if (static_cast<size_t>(n) > kMaxHeadBytes)
@@ -587,7 +590,8 @@ struct WebServer::Impl {
   void routes() {
     svr.on_refused = [this](int status, const std::string &reason) { log_refused(status, reason); };
     svr.new_task_queue = [this] {
-      return new BoundedPool(static_cast<size_t>(cfg.web_threads), static_cast<size_t>(cfg.web_queue));
+      return new BoundedPool(static_cast<size_t>(cfg.web_threads),
+                             static_cast<size_t>(cfg.web_queue));
     };
     svr.set_payload_max_length(static_cast<size_t>(cfg.max_body_bytes));
     svr.set_keep_alive_max_count(1);
@@ -611,13 +615,15 @@ struct WebServer::Impl {
                       "body over MAX_BODY_BYTES=" + std::to_string(cfg.max_body_bytes) + " bytes");
       return false;
     };
-    svr.set_pre_routing_handler([early_refusal](const httplib::Request &req, httplib::Response &res) {
-      return early_refusal(req, res) ? httplib::Server::HandlerResponse::Handled
-                                     : httplib::Server::HandlerResponse::Unhandled;
-    });
-    svr.set_expect_100_continue_handler([early_refusal](const httplib::Request &req, httplib::Response &res) {
-      return early_refusal(req, res) ? res.status : 100;
-    });
+    svr.set_pre_routing_handler(
+        [early_refusal](const httplib::Request &req, httplib::Response &res) {
+          return early_refusal(req, res) ? httplib::Server::HandlerResponse::Handled
+                                         : httplib::Server::HandlerResponse::Unhandled;
+        });
+    svr.set_expect_100_continue_handler(
+        [early_refusal](const httplib::Request &req, httplib::Response &res) {
+          return early_refusal(req, res) ? res.status : 100;
+        });
     svr.set_post_routing_handler([](const httplib::Request &, httplib::Response &res) {
       if (!res.has_header("X-Request-Id"))
         res.set_header("X-Request-Id", t_access.id.hex());
@@ -635,8 +641,9 @@ struct WebServer::Impl {
           "connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'");
       res.set_content(fifogate_index_html, "text/html; charset=utf-8");
     });
-    svr.Post("/process", [this](const httplib::Request &req, httplib::Response &res,
-                                const httplib::ContentReader &reader) { process(req, res, reader); });
+    svr.Post("/process",
+             [this](const httplib::Request &req, httplib::Response &res,
+                    const httplib::ContentReader &reader) { process(req, res, reader); });
     allow_only("/process", "POST", "use POST /process with the text as the body");
     svr.Post("/check", [this](const httplib::Request &req, httplib::Response &res,
                               const httplib::ContentReader &reader) { check(req, res, reader); });
@@ -665,18 +672,18 @@ struct WebServer::Impl {
       else if (res.body.empty())
         text_error(res, res.status, "HTTP " + std::to_string(res.status));
     });
-    svr.set_exception_handler([this](const httplib::Request &req, httplib::Response &res,
-                                     std::exception_ptr ep) {
-      std::string what = "unknown exception";
-      try {
-        std::rethrow_exception(ep);
-      } catch (const std::exception &e) {
-        what = e.what();
-      } catch (...) {
-      }
-      say("error: " + req.method + " " + printable(req.path) + ": " + what);
-      text_error(res, 500, "internal error");
-    });
+    svr.set_exception_handler(
+        [this](const httplib::Request &req, httplib::Response &res, std::exception_ptr ep) {
+          std::string what = "unknown exception";
+          try {
+            std::rethrow_exception(ep);
+          } catch (const std::exception &e) {
+            what = e.what();
+          } catch (...) {
+          }
+          say("error: " + req.method + " " + printable(req.path) + ": " + what);
+          text_error(res, 500, "internal error");
+        });
   }
 
   // One line per request, after the answer went out: "req=<id> POST /check
@@ -731,7 +738,11 @@ int WebServer::bind() {
     impl_->port = impl_->svr.bind_to_port(impl_->cfg.host, impl_->cfg.port) ? impl_->cfg.port : -1;
   return impl_->port;
 }
-bool WebServer::run() { return impl_->svr.listen_after_bind(); }
-void WebServer::stop() { impl_->svr.stop(); }
+bool WebServer::run() {
+  return impl_->svr.listen_after_bind();
+}
+void WebServer::stop() {
+  impl_->svr.stop();
+}
 
 } // namespace fifogate

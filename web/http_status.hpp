@@ -8,8 +8,8 @@ namespace fifogate {
 // repeats it; tests check it row by row.
 struct HttpVerdict {
   int status;
-  std::string reason;        // one line for the client and the log
-  int retry_after_s = 0;     // > 0: send Retry-After
+  std::string reason;    // one line for the client and the log
+  int retry_after_s = 0; // > 0: send Retry-After
 };
 
 HttpVerdict verdict_for(const ExchangeResult &r, const Config &cfg);

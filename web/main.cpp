@@ -51,7 +51,8 @@ int main(int argc, char **argv) {
   fifogate::WebServer server(*cfg);
   int port = server.bind();
   if (port < 0) {
-    fifogate::log_line("web", "fatal: cannot listen on " + cfg->host + ":" + std::to_string(cfg->port));
+    fifogate::log_line("web",
+                       "fatal: cannot listen on " + cfg->host + ":" + std::to_string(cfg->port));
     return 111;
   }
   fifogate::log_line("web", "listening on http://" + cfg->host + ":" + std::to_string(port) +
@@ -59,7 +60,8 @@ int main(int argc, char **argv) {
   std::thread waiter([&] {
     int sig = 0;
     sigwait(&stop, &sig);
-    fifogate::log_line("web", std::string("signal ") + strsignal(sig) + ": finishing requests in flight");
+    fifogate::log_line("web",
+                       std::string("signal ") + strsignal(sig) + ": finishing requests in flight");
     server.stop();
   });
   bool ok = server.run();

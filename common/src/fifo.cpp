@@ -13,7 +13,8 @@ Result<void> ensure_fifo(const std::string &path, mode_t mode) {
   if (::lstat(path.c_str(), &st) == 0) {
     if (S_ISFIFO(st.st_mode))
       return {};
-    return Error::sys("check " + path, EEXIST, "exists and is not a FIFO; remove it or pick another path");
+    return Error::sys("check " + path, EEXIST,
+                      "exists and is not a FIFO; remove it or pick another path");
   }
   if (errno != ENOENT)
     return Error::sys("stat " + path);

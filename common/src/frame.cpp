@@ -4,7 +4,9 @@
 
 namespace fifogate::frame {
 
-static bool known_kind(char k) { return k == 'B' || k == 'D' || k == 'E' || k == 'S'; }
+static bool known_kind(char k) {
+  return k == 'B' || k == 'D' || k == 'E' || k == 'S';
+}
 
 std::string encode(Kind kind, const RequestId &id, std::string_view payload, bool last) {
   assert(payload.size() <= kMaxPayload);
@@ -36,8 +38,8 @@ std::optional<Record> Parser::next() {
     return std::nullopt;
   const char *h = buf_.data() + pos_;
   size_t len = static_cast<unsigned char>(h[6]) | (static_cast<unsigned char>(h[7]) << 8);
-  if (std::memcmp(h, "FG1", 3) != 0 || !known_kind(h[3]) || (h[4] & ~kFlagLast) != 0 ||
-      h[5] != 0 || len > kMaxPayload) {
+  if (std::memcmp(h, "FG1", 3) != 0 || !known_kind(h[3]) || (h[4] & ~kFlagLast) != 0 || h[5] != 0 ||
+      len > kMaxPayload) {
     corrupt_ = true;
     return std::nullopt;
   }

@@ -16,7 +16,8 @@ Result<bool> RecordBatcher::flush_some(int fd) {
     while (n < q_.size() && batch_.size() + q_[n].size() <= PIPE_BUF)
       batch_ += q_[n++];
     if (n == 0)
-      return Error::logic("record of " + std::to_string(q_.front().size()) + " bytes exceeds PIPE_BUF");
+      return Error::logic("record of " + std::to_string(q_.front().size()) +
+                          " bytes exceeds PIPE_BUF");
     ssize_t w = ::write(fd, batch_.data(), batch_.size());
     if (w < 0 && errno == EINTR)
       continue;

@@ -20,7 +20,8 @@ TEST(Answers, OrdinaryTextEqualsAspellDirect) {
   EXPECT_EQ(a.header("content-type"), "text/plain; charset=utf-8");
   EXPECT_EQ(a.header("x-exit-code"), "0");
   EXPECT_EQ(a.header("x-request-id").size(), 16u);
-  for (std::string t : {std::string(""), std::string("\n\n"), std::string("no newline at end helo")}) {
+  for (std::string t :
+       {std::string(""), std::string("\n\n"), std::string("no newline at end helo")}) {
     auto b = s.post(t);
     ASSERT_EQ(b.status, 200);
     EXPECT_EQ(b.body, aspell_direct(t)) << "input: " << t;
@@ -48,7 +49,8 @@ TEST(Answers, EveryLineIsTextAndNothingChangesTheServer) {
   Stack s;
   s.start_processor();
   s.start_web();
-  std::string text = "*zzyzx\n#\n- itme\n# Heding\n@qwrty\n!\n%\n$$cr home-dir\n~\n+html\n&foo\n^bar\n\n$$ra\n";
+  std::string text =
+      "*zzyzx\n#\n- itme\n# Heding\n@qwrty\n!\n%\n$$cr home-dir\n~\n+html\n&foo\n^bar\n\n$$ra\n";
   auto a = s.post(text);
   ASSERT_EQ(a.status, 200) << a.body;
   // One answer block, each ending in a blank line, per non-empty input line.

@@ -57,8 +57,11 @@ TEST(CrossTalk, InputOfASenderThatVanishedIsNeverMerged) {
   // And when it has closed (end of file without an end record).
   Ghost closed = half_sent_request(s, "another ghostwordzz\n");
   closed.in.reset(); // end of file on the input, no end record
-  EXPECT_TRUE(eventually([&] { return s.processor_log().find("the sender closed the input FIFO") != std::string::npos; },
-                         seconds(5)))
+  EXPECT_TRUE(eventually(
+      [&] {
+        return s.processor_log().find("the sender closed the input FIFO") != std::string::npos;
+      },
+      seconds(5)))
       << s.processor_log();
   closed.reset();
   auto b = s.post("helo\n");
@@ -72,8 +75,8 @@ TEST(CrossTalk, TailOfATimedOutAnswerIsNotReadByTheNextRequest) {
   // The worker allows the command 20 s; the web gives up after 1 s + 2 s grace,
   // while the command is still printing.
   Stack s(Env{{"PROC_COMMAND",
-            "sh -c 'read l; case \"$l\" in slow*) i=0; while [ $i -lt 40 ]; do echo stale-$i; "
-            "sleep 0.1; i=$((i+1)); done;; *) echo \"answer:$l\";; esac'"}});
+               "sh -c 'read l; case \"$l\" in slow*) i=0; while [ $i -lt 40 ]; do echo stale-$i; "
+               "sleep 0.1; i=$((i+1)); done;; *) echo \"answer:$l\";; esac'"}});
   s.start_processor({{"PROC_TIMEOUT_MS", "20000"}});
   s.start_web({{"PROC_TIMEOUT_MS", "1000"}, {"PROC_WAIT_MS", "5000"}});
   auto first = s.post("slow\n");
@@ -100,7 +103,8 @@ TEST(CrossTalk, StaleStatusRecordsAreDropped) {
   fake.id = RequestId::random();
   fake.outcome = Outcome::failed;
   fake.exit_code = 99;
-  ASSERT_TRUE(write_all(w->get(), frame::encode_message(frame::Kind::status, fake.id, encode_status(fake)),
+  ASSERT_TRUE(write_all(w->get(),
+                        frame::encode_message(frame::Kind::status, fake.id, encode_status(fake)),
                         Deadline::in(seconds(1)), "fake")
                   .ok());
   w->reset();
@@ -132,15 +136,17 @@ TEST(CrossTalk, ASecondProcessorWaitsInsteadOfSharingTheFifos) {
   s.start_processor();
   s.start_web();
   Proc second(FIFOGATE_PROCESSOR_BIN, {}, s.env(), s.dir() + "/second.log");
-  ASSERT_TRUE(eventually([&] { return read_file(s.dir() + "/second.log").find("waiting") != std::string::npos; },
-                         seconds(5)));
+  ASSERT_TRUE(eventually(
+      [&] { return read_file(s.dir() + "/second.log").find("waiting") != std::string::npos; },
+      seconds(5)));
   for (int i = 0; i < 5; ++i) {
     auto a = s.post("helo\n");
     EXPECT_EQ(a.body, aspell_direct("helo\n")); // one banner, one answer
   }
   s.processor().kill_and_reap();
-  ASSERT_TRUE(eventually([&] { return read_file(s.dir() + "/second.log").find("ready:") != std::string::npos; },
-                         seconds(5)));
+  ASSERT_TRUE(eventually(
+      [&] { return read_file(s.dir() + "/second.log").find("ready:") != std::string::npos; },
+      seconds(5)));
   auto b = s.post("wrld\n");
   EXPECT_EQ(b.body, aspell_direct("wrld\n"));
 }

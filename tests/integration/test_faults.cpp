@@ -117,8 +117,9 @@ TEST(Faults, WebKilledMidRequestWorkerRecovers) {
   auto b = s.post("helo wrld\n");
   EXPECT_EQ(b.status, 200) << b.body;
   EXPECT_EQ(b.body, aspell_direct("helo wrld\n"));
-  EXPECT_TRUE(eventually([&] { return s.processor_log().find("outcome=ok exit=0 in=10B") != std::string::npos; },
-                         seconds(5)));
+  EXPECT_TRUE(eventually(
+      [&] { return s.processor_log().find("outcome=ok exit=0 in=10B") != std::string::npos; },
+      seconds(5)));
   std::string log = s.processor_log();
   EXPECT_TRUE(log.find("outcome=truncated") != std::string::npos ||
               log.find("outcome=abandoned") != std::string::npos)

@@ -31,8 +31,9 @@ TEST_F(HttpEdge, FormPageAndMethodsAndPaths) {
 TEST_F(HttpEdge, BodyLimitByContentLengthAnswersWithoutReadingTheBody) {
   auto t0 = steady_clock::now();
   // The client promises 10 MB and sends none of it: 413 must come anyway.
-  auto a = http_raw(s.port(), "POST /process HTTP/1.1\r\nHost: x\r\nContent-Length: 10000000\r\n\r\n",
-                    seconds(5));
+  auto a =
+      http_raw(s.port(), "POST /process HTTP/1.1\r\nHost: x\r\nContent-Length: 10000000\r\n\r\n",
+               seconds(5));
   EXPECT_EQ(a.status, 413);
   EXPECT_NE(a.body.find("MAX_BODY_BYTES=1000"), std::string::npos) << a.body;
   EXPECT_LT(steady_clock::now() - t0, seconds(3));
@@ -47,16 +48,18 @@ TEST_F(HttpEdge, ChunkedBodyCannotPassTheLimit) {
     req += "1f4\r\n" + chunk + "\r\n";
   req += "0\r\n\r\n";
   EXPECT_EQ(http_raw(s.port(), req).status, 413);
-  std::string small = "POST /process HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhelo\n\r\n0\r\n\r\n";
+  std::string small = "POST /process HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: "
+                      "chunked\r\n\r\n5\r\nhelo\n\r\n0\r\n\r\n";
   auto ok = http_raw(s.port(), small);
   EXPECT_EQ(ok.status, 200);
   EXPECT_EQ(ok.body, aspell_direct("helo\n"));
 }
 
 TEST_F(HttpEdge, Expect100ContinueOverTheLimitIs413) {
-  auto a = http_raw(s.port(),
-                    "POST /process HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\nExpect: 100-continue\r\n\r\n",
-                    seconds(5));
+  auto a = http_raw(
+      s.port(),
+      "POST /process HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\nExpect: 100-continue\r\n\r\n",
+      seconds(5));
   EXPECT_EQ(a.status, 413);
 }
 
@@ -77,7 +80,8 @@ TEST_F(HttpEdge, HeaderFloodsAreRefused) {
   EXPECT_EQ(http_raw(s.port(), flood + "\r\n").status, 431);
   EXPECT_EQ(http_get(s.port(), "/").status, 200);
   // Refused before httplib parsed them, but logged like any other answer.
-  EXPECT_TRUE(eventually([&] { return s.web_log().find(" 431 0ms") != std::string::npos; }, seconds(2)))
+  EXPECT_TRUE(
+      eventually([&] { return s.web_log().find(" 431 0ms") != std::string::npos; }, seconds(2)))
       << s.web_log();
 }
 

@@ -2,10 +2,10 @@
 #include "../support/stack.hpp"
 #include <csignal>
 #include <future>
-#include <map>
-#include <thread>
 #include <gtest/gtest.h>
+#include <map>
 #include <sys/wait.h>
+#include <thread>
 
 using namespace fgtest;
 using namespace std::chrono;
@@ -16,12 +16,18 @@ TEST(Lifecycle, NoFdOrProcessLeakAfterHundredsOfRequests) {
   s.start_web();
   auto mix = [&](int i) {
     switch (i % 5) {
-    case 0: return s.post("helo wrld\n").status;
-    case 1: return s.post("bad \xff\n").status;
-    case 2: return s.post("").status;
-    case 3: return http_get(s.port(), "/process").status;
-    default: return http_raw(s.port(), "POST /process HTTP/1.1\r\nContent-Length: 50\r\n\r\nshort",
-                             milliseconds(50)).status;
+    case 0:
+      return s.post("helo wrld\n").status;
+    case 1:
+      return s.post("bad \xff\n").status;
+    case 2:
+      return s.post("").status;
+    case 3:
+      return http_get(s.port(), "/process").status;
+    default:
+      return http_raw(s.port(), "POST /process HTTP/1.1\r\nContent-Length: 50\r\n\r\nshort",
+                      milliseconds(50))
+          .status;
     }
   };
   for (int i = 0; i < 25; ++i)
@@ -73,9 +79,13 @@ static void sigterm_mid_request(bool web_side) {
   EXPECT_TRUE(WIFEXITED(*st) && WEXITSTATUS(*st) == 0) << *st;
 }
 
-TEST(Lifecycle, SigtermOnTheWebFinishesRequestsInFlight) { sigterm_mid_request(true); }
+TEST(Lifecycle, SigtermOnTheWebFinishesRequestsInFlight) {
+  sigterm_mid_request(true);
+}
 
-TEST(Lifecycle, SigtermOnTheProcessorFinishesTheRequestFirst) { sigterm_mid_request(false); }
+TEST(Lifecycle, SigtermOnTheProcessorFinishesTheRequestFirst) {
+  sigterm_mid_request(false);
+}
 
 TEST(Lifecycle, HelpListsEveryVariable) {
   for (const char *bin : {FIFOGATE_WEB_BIN, FIFOGATE_PROCESSOR_BIN}) {

@@ -13,15 +13,17 @@ TEST(Pool, WorkersClaimDistinctSlotsAndAllServe) {
   Stack s(Env{{"PROC_COMMAND", "sh -c 'sleep 0.3; echo $PPID; cat'"}, {"PROC_PROTOCOL", "raw"}});
   s.start_processor();
   Proc second(FIFOGATE_PROCESSOR_BIN, {}, s.env(), s.dir() + "/second.log");
-  ASSERT_TRUE(eventually([&] { return read_file(s.dir() + "/second.log").find("slot=1") != std::string::npos; },
-                         seconds(5)))
+  ASSERT_TRUE(eventually(
+      [&] { return read_file(s.dir() + "/second.log").find("slot=1") != std::string::npos; },
+      seconds(5)))
       << read_file(s.dir() + "/second.log");
   s.start_web();
   // Four slow requests at once: with two workers they overlap, and both serve.
   std::vector<std::future<HttpAnswer>> f;
   auto t0 = steady_clock::now();
   for (int i = 0; i < 4; ++i)
-    f.push_back(std::async(std::launch::async, [&, i] { return s.post("req" + std::to_string(i) + "\n"); }));
+    f.push_back(std::async(std::launch::async,
+                           [&, i] { return s.post("req" + std::to_string(i) + "\n"); }));
   std::set<std::string> workers;
   for (int i = 0; i < 4; ++i) {
     auto a = f[i].get();
@@ -39,8 +41,9 @@ TEST(Pool, ADeadWorkersSlotIsSkippedAndReclaimed) {
   Stack s;
   s.start_processor();
   Proc second(FIFOGATE_PROCESSOR_BIN, {}, s.env(), s.dir() + "/second.log");
-  ASSERT_TRUE(eventually([&] { return read_file(s.dir() + "/second.log").find("slot=1") != std::string::npos; },
-                         seconds(5)));
+  ASSERT_TRUE(eventually(
+      [&] { return read_file(s.dir() + "/second.log").find("slot=1") != std::string::npos; },
+      seconds(5)));
   s.start_web();
   s.processor().kill_and_reap(); // slot 0 dies
   for (int i = 0; i < 10; ++i) {
@@ -51,8 +54,9 @@ TEST(Pool, ADeadWorkersSlotIsSkippedAndReclaimed) {
   EXPECT_NE(http_get(s.port(), "/healthz").body.find("1 worker"), std::string::npos);
   s.start_processor(); // takes the free slot 0 again
   EXPECT_NE(s.processor_log().rfind("slot=0"), std::string::npos);
-  EXPECT_TRUE(eventually([&] { return http_get(s.port(), "/healthz").body.find("2 worker") != std::string::npos; },
-                         seconds(2)));
+  EXPECT_TRUE(eventually(
+      [&] { return http_get(s.port(), "/healthz").body.find("2 worker") != std::string::npos; },
+      seconds(2)));
 }
 
 TEST(Pool, AllWorkersBusyIs503AfterTheWait) {

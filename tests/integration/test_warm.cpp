@@ -21,10 +21,16 @@ TEST(Warm, AnswersAreByteIdenticalToPerRequestMode) {
   std::string big;
   while (big.size() < 1000 * 1000)
     big += gpl3();
-  std::vector<std::string> texts = {
-      "helo wrld\n", "", "\n\n\n", "no newline at the end, helo", gpl3(), big,
-      "Zürich naïve zzüber\n", "*zzyzx\n#\n- itme\n# Heding\n$$cr home-dir\n\n!\n%\n@x\n",
-      "\r\nwindows lines\r\nhelo\r\n", std::string(5000, 'a') + "\n"};
+  std::vector<std::string> texts = {"helo wrld\n",
+                                    "",
+                                    "\n\n\n",
+                                    "no newline at the end, helo",
+                                    gpl3(),
+                                    big,
+                                    "Zürich naïve zzüber\n",
+                                    "*zzyzx\n#\n- itme\n# Heding\n$$cr home-dir\n\n!\n%\n@x\n",
+                                    "\r\nwindows lines\r\nhelo\r\n",
+                                    std::string(5000, 'a') + "\n"};
   for (int round = 0; round < 2; ++round)
     for (size_t i = 0; i < texts.size(); ++i) {
       auto w = warm.post(texts[i]);

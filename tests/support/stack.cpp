@@ -75,7 +75,9 @@ Proc::Proc(const std::string &exe, const std::vector<std::string> &args, const E
   if (rc != 0)
     throw std::runtime_error("posix_spawn " + exe + ": " + std::strerror(rc));
 }
-Proc::Proc(Proc &&o) noexcept : pid_(o.pid_) { o.pid_ = -1; }
+Proc::Proc(Proc &&o) noexcept : pid_(o.pid_) {
+  o.pid_ = -1;
+}
 Proc &Proc::operator=(Proc &&o) noexcept {
   if (this != &o) {
     kill_and_reap();
@@ -84,7 +86,9 @@ Proc &Proc::operator=(Proc &&o) noexcept {
   }
   return *this;
 }
-Proc::~Proc() { kill_and_reap(); }
+Proc::~Proc() {
+  kill_and_reap();
+}
 void Proc::signal(int sig) const {
   if (pid_ > 0)
     ::kill(pid_, sig);
@@ -155,7 +159,8 @@ HttpAnswer http_raw(int port, const std::string &request, milliseconds timeout) 
   }
   auto end = steady_clock::now() + timeout;
   auto left = [&] {
-    return static_cast<int>(std::max<long>(0, duration_cast<milliseconds>(end - steady_clock::now()).count()));
+    return static_cast<int>(
+        std::max<long>(0, duration_cast<milliseconds>(end - steady_clock::now()).count()));
   };
   size_t sent = 0;
   std::string got;
@@ -205,14 +210,19 @@ HttpAnswer http_post(int port, const std::string &path, const std::string &body,
 }
 
 HttpAnswer http_get(int port, const std::string &path) {
-  return http_raw(port, "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+  return http_raw(port,
+                  "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
 }
 
 Stack::Stack(Env extra) {
-  env_ = {{"PROC_INPUT", dir_.path + "/in"},       {"PROC_OUTPUT", dir_.path + "/out"},
-          {"PROC_STATUS", dir_.path + "/status"},  {"PROC_LOCK", dir_.path + "/lock"},
-          {"HOST", "127.0.0.1"},                   {"PORT", "0"},
-          {"PROC_WAIT_MS", "2000"},                {"PROC_TIMEOUT_MS", "20000"},
+  env_ = {{"PROC_INPUT", dir_.path + "/in"},
+          {"PROC_OUTPUT", dir_.path + "/out"},
+          {"PROC_STATUS", dir_.path + "/status"},
+          {"PROC_LOCK", dir_.path + "/lock"},
+          {"HOST", "127.0.0.1"},
+          {"PORT", "0"},
+          {"PROC_WAIT_MS", "2000"},
+          {"PROC_TIMEOUT_MS", "20000"},
           {"HOME", dir_.path}};
   for (auto &[k, v] : extra)
     env_[k] = v;
@@ -252,7 +262,8 @@ void Stack::start_web(const Env &overrides) {
       [&] {
         std::string log = read_file(dir_.path + "/web.log");
         int n = 0;
-        for (auto it = std::sregex_iterator(log.begin(), log.end(), re); it != std::sregex_iterator(); ++it)
+        for (auto it = std::sregex_iterator(log.begin(), log.end(), re);
+             it != std::sregex_iterator(); ++it)
           if (++n == want) {
             port_ = std::stoi((*it)[1]);
             return true;
@@ -264,8 +275,12 @@ void Stack::start_web(const Env &overrides) {
     throw std::runtime_error("web did not start: " + web_log());
 }
 
-std::string Stack::processor_log() const { return read_file(dir_.path + "/processor.log"); }
-std::string Stack::web_log() const { return read_file(dir_.path + "/web.log"); }
+std::string Stack::processor_log() const {
+  return read_file(dir_.path + "/processor.log");
+}
+std::string Stack::web_log() const {
+  return read_file(dir_.path + "/web.log");
+}
 
 std::string run_capture(const std::vector<std::string> &argv, const std::string &input) {
   TempDir d;
@@ -279,7 +294,9 @@ std::string run_capture(const std::vector<std::string> &argv, const std::string 
   return read_file(d.path + "/out");
 }
 
-std::string aspell_direct(const std::string &input) { return run_capture({"aspell", "-a"}, input); }
+std::string aspell_direct(const std::string &input) {
+  return run_capture({"aspell", "-a"}, input);
+}
 
 std::string read_file(const std::string &path) {
   std::ifstream f(path, std::ios::binary);
@@ -291,7 +308,9 @@ void write_file(const std::string &path, const std::string &data) {
   std::ofstream f(path, std::ios::binary);
   f << data;
 }
-std::string gpl3() { return read_file("/usr/share/common-licenses/GPL-3"); }
+std::string gpl3() {
+  return read_file("/usr/share/common-licenses/GPL-3");
+}
 
 int count_fds(pid_t pid) {
   int n = 0;

@@ -40,7 +40,7 @@ private:
 };
 
 struct HttpAnswer {
-  int status = 0; // 0: no HTTP answer (connection failed or reset)
+  int status = 0;                             // 0: no HTTP answer (connection failed or reset)
   std::map<std::string, std::string> headers; // lower-case names
   std::string body;
   std::string header(const std::string &name) const;
@@ -107,7 +107,9 @@ template <class F> bool eventually(F cond, std::chrono::milliseconds timeout) {
   while (std::chrono::steady_clock::now() < end) {
     if (cond())
       return true;
-    struct timespec ts {0, 5 * 1000 * 1000};
+    struct timespec ts {
+      0, 5 * 1000 * 1000
+    };
     nanosleep(&ts, nullptr);
   }
   return cond();

@@ -1,5 +1,5 @@
-#include "child_process.hpp"
 #include "../support/stack.hpp"
+#include "child_process.hpp"
 #include "fifogate/fd_io.hpp"
 #include <csignal>
 #include <fcntl.h>
@@ -81,7 +81,8 @@ TEST(ChildProcess, MissingProgramIsAClearError) {
   EXPECT_NE(c.error().message().find("fifogate-no-such-program"), std::string::npos);
   auto d = ChildProcess::spawn({"/nonexistent/prog"});
   ASSERT_FALSE(d.ok());
-  EXPECT_NE(d.error().message().find("/nonexistent/prog"), std::string::npos) << d.error().message();
+  EXPECT_NE(d.error().message().find("/nonexistent/prog"), std::string::npos)
+      << d.error().message();
 }
 
 TEST(ChildProcess, KillGroupTakesTheWholeTree) {
@@ -89,7 +90,8 @@ TEST(ChildProcess, KillGroupTakesTheWholeTree) {
   ASSERT_TRUE(c.ok());
   pid_t pid = c->pid();
   std::vector<pid_t> kids;
-  ASSERT_TRUE(fgtest::eventually([&] { return (kids = fgtest::children_of(pid)).size() == 2; }, seconds(5)));
+  ASSERT_TRUE(fgtest::eventually([&] { return (kids = fgtest::children_of(pid)).size() == 2; },
+                                 seconds(5)));
   c->kill_group();
   auto ex = wait_exit(*c);
   EXPECT_EQ(ex.signal, SIGKILL);

@@ -31,11 +31,19 @@ TEST(Config, DefaultsMatchTheReadme) {
 }
 
 TEST(Config, ReadsEveryVariable) {
-  auto c = config_from(env_of({{"PROC_INPUT", "/x/i"}, {"PROC_OUTPUT", "/x/o"}, {"PROC_STATUS", "/x/s"},
-                               {"PROC_LOCK", "/x/l"}, {"PROC_COMMAND", "cat -u"}, {"PROC_TIMEOUT_MS", "1500"},
-                               {"PROC_WAIT_MS", "250"}, {"PORT", "8080"}, {"HOST", "127.0.0.1"},
-                               {"MAX_BODY_BYTES", "1024"}, {"MAX_OUTPUT_BYTES", "2048"},
-                               {"WEB_THREADS", "3"}, {"WEB_QUEUE", "7"}}));
+  auto c = config_from(env_of({{"PROC_INPUT", "/x/i"},
+                               {"PROC_OUTPUT", "/x/o"},
+                               {"PROC_STATUS", "/x/s"},
+                               {"PROC_LOCK", "/x/l"},
+                               {"PROC_COMMAND", "cat -u"},
+                               {"PROC_TIMEOUT_MS", "1500"},
+                               {"PROC_WAIT_MS", "250"},
+                               {"PORT", "8080"},
+                               {"HOST", "127.0.0.1"},
+                               {"MAX_BODY_BYTES", "1024"},
+                               {"MAX_OUTPUT_BYTES", "2048"},
+                               {"WEB_THREADS", "3"},
+                               {"WEB_QUEUE", "7"}}));
   ASSERT_TRUE(c.ok()) << c.error().message();
   EXPECT_EQ(c->input_path, "/x/i");
   EXPECT_EQ(c->lock_path, "/x/l");
@@ -53,9 +61,11 @@ TEST(Config, ReadsEveryVariable) {
 }
 
 TEST(Config, BadNumbersNameTheVariable) {
-  for (auto [k, v] : std::vector<std::pair<std::string, std::string>>{
-           {"PORT", "70000"}, {"PORT", "http"}, {"PROC_TIMEOUT_MS", "0"}, {"MAX_BODY_BYTES", "-1"},
-           {"WEB_THREADS", "1.5"}}) {
+  for (auto [k, v] : std::vector<std::pair<std::string, std::string>>{{"PORT", "70000"},
+                                                                      {"PORT", "http"},
+                                                                      {"PROC_TIMEOUT_MS", "0"},
+                                                                      {"MAX_BODY_BYTES", "-1"},
+                                                                      {"WEB_THREADS", "1.5"}}) {
     auto c = config_from(env_of({{k, v}}));
     ASSERT_FALSE(c.ok()) << k << "=" << v;
     EXPECT_NE(c.error().message().find(k), std::string::npos) << c.error().message();
@@ -67,7 +77,8 @@ TEST(Config, RelativePathsAreRefused) {
 }
 
 TEST(Config, ProtocolAutoAndOverride) {
-  EXPECT_EQ(config_from(env_of({{"PROC_COMMAND", "/usr/bin/hunspell -a -d en_US"}}))->protocol, Protocol::ispell);
+  EXPECT_EQ(config_from(env_of({{"PROC_COMMAND", "/usr/bin/hunspell -a -d en_US"}}))->protocol,
+            Protocol::ispell);
   EXPECT_EQ(config_from(env_of({{"PROC_COMMAND", "aspell list"}}))->protocol, Protocol::raw);
   EXPECT_EQ(config_from(env_of({{"PROC_PROTOCOL", "raw"}}))->protocol, Protocol::raw);
   EXPECT_EQ(config_from(env_of({{"PROC_COMMAND", "cat"}, {"PROC_PROTOCOL", "ispell"}}))->protocol,
@@ -78,10 +89,12 @@ TEST(Config, ProtocolAutoAndOverride) {
 TEST(SplitCommand, QuotesAndEscapesWithoutAShell) {
   auto a = split_command(R"(sh -c 'echo "hi there"; exit 3' a\ b "x\"y" '')");
   ASSERT_TRUE(a.ok());
-  EXPECT_EQ(*a, (std::vector<std::string>{"sh", "-c", "echo \"hi there\"; exit 3", "a b", "x\"y", ""}));
+  EXPECT_EQ(*a,
+            (std::vector<std::string>{"sh", "-c", "echo \"hi there\"; exit 3", "a b", "x\"y", ""}));
   EXPECT_FALSE(split_command("echo 'open").ok());
   EXPECT_FALSE(split_command("   ").ok());
   EXPECT_FALSE(split_command("trailing\\").ok());
   // Shell syntax stays literal: no expansion, no pipes.
-  EXPECT_EQ(*split_command("echo $HOME | cat"), (std::vector<std::string>{"echo", "$HOME", "|", "cat"}));
+  EXPECT_EQ(*split_command("echo $HOME | cat"),
+            (std::vector<std::string>{"echo", "$HOME", "|", "cat"}));
 }

@@ -1,7 +1,7 @@
+#include "../support/stack.hpp"
 #include "fifogate/fd_io.hpp"
 #include "fifogate/fifo.hpp"
 #include "fifogate/file_lock.hpp"
-#include "../support/stack.hpp"
 #include <csignal>
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -50,7 +50,8 @@ TEST_F(FifoTest, WriterWithoutReaderFailsWithEnxioAtTheDeadline) {
   auto took = steady_clock::now() - t0;
   ASSERT_FALSE(w.ok());
   EXPECT_EQ(w.error().code, ENXIO);
-  EXPECT_NE(w.error().message().find("open " + path + " for write: ENXIO (no reader)"), std::string::npos)
+  EXPECT_NE(w.error().message().find("open " + path + " for write: ENXIO (no reader)"),
+            std::string::npos)
       << w.error().message();
   EXPECT_GE(took, milliseconds(200));
   EXPECT_LT(took, milliseconds(1500));
@@ -101,7 +102,8 @@ TEST_F(FifoTest, AtomicWriteOnAFullPipeTimesOut) {
   ASSERT_FALSE(res.ok());
   EXPECT_EQ(res.error().code, ETIMEDOUT);
   EXPECT_GE(steady_clock::now() - t0, milliseconds(150));
-  EXPECT_FALSE(write_atomic(w->get(), std::string(5000, 'y'), Deadline::in(milliseconds(10)), "big").ok());
+  EXPECT_FALSE(
+      write_atomic(w->get(), std::string(5000, 'y'), Deadline::in(milliseconds(10)), "big").ok());
 }
 
 TEST_F(FifoTest, WriteAfterTheReaderLeftIsEpipe) {

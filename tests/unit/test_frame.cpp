@@ -1,10 +1,10 @@
+#include "../support/stack.hpp"
 #include "fifogate/frame.hpp"
 #include "fifogate/record_batcher.hpp"
-#include "../support/stack.hpp"
 #include <csignal>
 #include <fcntl.h>
-#include <unistd.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 using namespace fifogate;
 using namespace fifogate::frame;

@@ -16,9 +16,9 @@ TEST(HttpStatus, OutcomeTable) {
   struct Row {
     Outcome o;
     int status;
-  } rows[] = {{Outcome::ok, 200},          {Outcome::failed, 502},     {Outcome::timeout, 504},
+  } rows[] = {{Outcome::ok, 200},           {Outcome::failed, 502},    {Outcome::timeout, 504},
               {Outcome::spawn_failed, 502}, {Outcome::bad_input, 400}, {Outcome::output_limit, 502},
-              {Outcome::truncated, 500},   {Outcome::abandoned, 500},  {Outcome::internal, 500}};
+              {Outcome::truncated, 500},    {Outcome::abandoned, 500}, {Outcome::internal, 500}};
   for (auto &row : rows)
     EXPECT_EQ(verdict_for(with_outcome(row.o), cfg).status, row.status) << outcome_name(row.o);
 }

@@ -69,8 +69,8 @@ TEST(Utf8, RefusesNulAndBadBytesWithTheirOffset) {
   } cases[] = {
       {std::string("ab\0c", 4), "NUL byte at byte 2"},
       {"ab\xff", "invalid UTF-8 at byte 2"},
-      {"\xc0\xaf", "invalid UTF-8 at byte 0"},      // overlong
-      {"\xed\xa0\x80", "invalid UTF-8 at byte 0"},  // surrogate
+      {"\xc0\xaf", "invalid UTF-8 at byte 0"},         // overlong
+      {"\xed\xa0\x80", "invalid UTF-8 at byte 0"},     // surrogate
       {"\xf4\x90\x80\x80", "invalid UTF-8 at byte 0"}, // > U+10FFFF
       {"a\xc3", "truncated UTF-8 sequence at byte 1"},
       {"ok \xe9 x", "invalid UTF-8 at byte 3"}, // offset of the sequence, not of the byte after

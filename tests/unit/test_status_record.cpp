@@ -27,8 +27,9 @@ TEST(StatusRecord, RoundTripsEveryField) {
 }
 
 TEST(StatusRecord, EveryOutcomeHasAName) {
-  for (auto o : {Outcome::ok, Outcome::failed, Outcome::timeout, Outcome::spawn_failed, Outcome::bad_input,
-                 Outcome::truncated, Outcome::output_limit, Outcome::abandoned, Outcome::internal}) {
+  for (auto o :
+       {Outcome::ok, Outcome::failed, Outcome::timeout, Outcome::spawn_failed, Outcome::bad_input,
+        Outcome::truncated, Outcome::output_limit, Outcome::abandoned, Outcome::internal}) {
     auto back = outcome_from_name(outcome_name(o));
     ASSERT_TRUE(back.has_value());
     EXPECT_EQ(*back, o);
@@ -48,5 +49,6 @@ TEST(StatusRecord, RejectsDamagedRecords) {
   EXPECT_FALSE(decode_status("id=0011223344556677\noutcome=great\nstderr_len=0\n\n").ok());
   EXPECT_FALSE(decode_status("id=0011223344556677\noutcome=ok\nstderr_len=99999999\n\n").ok());
   EXPECT_FALSE(decode_status("").ok());
-  EXPECT_TRUE(decode_status("id=0011223344556677\noutcome=ok\nfuture_field=1\nstderr_len=0\n\n").ok());
+  EXPECT_TRUE(
+      decode_status("id=0011223344556677\noutcome=ok\nfuture_field=1\nstderr_len=0\n\n").ok());
 }

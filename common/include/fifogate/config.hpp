@@ -31,15 +31,15 @@ struct Config {
   std::string command_line = "aspell -a";
   std::vector<std::string> command = {"aspell", "-a"};
   Protocol protocol = Protocol::ispell;
-  int64_t timeout_ms = 30000;  // the command's deadline (worker side)
-  int64_t wait_ms = 5000;      // web: how long to wait for the lock and for a worker
+  int64_t timeout_ms = 30000; // the command's deadline (worker side)
+  int64_t wait_ms = 5000;     // web: how long to wait for the lock and for a worker
   std::string host = "0.0.0.0";
   int port = 4567;
   int64_t max_body_bytes = 16 * 1024 * 1024;
   int64_t max_output_bytes = 64 * 1024 * 1024;
   int web_threads = 16;
   int web_queue = 64;
-  int slots = 16;                  // worker slots a processor may claim / the web looks at
+  int slots = 16; // worker slots a processor may claim / the web looks at
   Mode mode = Mode::per_request;
   int64_t warm_max_requests = 1000; // warm mode: restart the command after this many
 

@@ -20,10 +20,10 @@ public:
 private:
   bool fail(const char *what);
   uint64_t offset_ = 0;
-  uint64_t seq_start_ = 0;  // where the sequence being checked began
-  uint32_t need_ = 0;       // continuation bytes still expected
-  uint32_t code_ = 0;       // code point being built
-  uint32_t min_ = 0;        // smallest code point allowed for this length
+  uint64_t seq_start_ = 0; // where the sequence being checked began
+  uint32_t need_ = 0;      // continuation bytes still expected
+  uint32_t code_ = 0;      // code point being built
+  uint32_t min_ = 0;       // smallest code point allowed for this length
   std::string error_;
 };
 
