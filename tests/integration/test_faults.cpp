@@ -2,9 +2,11 @@
 // documented status, and the next request is served.
 #include "../support/stack.hpp"
 #include <csignal>
+#include <fstream>
 #include <future>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <thread>
 
@@ -55,6 +57,30 @@ TEST(Faults, MissingCommandIs502) {
   auto a = s.post("x\n");
   EXPECT_EQ(a.status, 502);
   EXPECT_NE(a.body.find("/nonexistent/checker"), std::string::npos) << a.body;
+}
+
+// The program exists but exec refuses it (no execute permission): the error
+// reaches the client, and the worker leaves no zombie behind.
+TEST(Faults, CommandThatCannotExecIs502AndLeavesNoChild) {
+  Stack s;
+  std::string not_exec = s.dir() + "/not-executable";
+  {
+    std::ofstream f(not_exec);
+    f << "#!/bin/sh\necho never\n";
+  }
+  ::chmod(not_exec.c_str(), 0644);
+  s.set("PROC_COMMAND", not_exec);
+  s.start_processor();
+  s.start_web();
+  // Whether Boost's own clean-up reaps the child is a race; enough attempts
+  // make losing it certain.
+  for (int i = 0; i < 30; ++i) {
+    auto a = s.post("x\n");
+    EXPECT_EQ(a.status, 502) << a.body;
+    EXPECT_NE(a.body.find("Permission denied"), std::string::npos) << a.body;
+  }
+  EXPECT_TRUE(eventually([&] { return children_of(s.processor().pid()).empty(); }, seconds(5)))
+      << children_of(s.processor().pid()).size() << " children left";
 }
 
 TEST(Faults, StderrIsCappedAndFlagged) {
