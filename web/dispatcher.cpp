@@ -6,21 +6,43 @@ namespace fifogate {
 // Liveness is re-read this often; a dead worker is noticed within this time
 // (and at once by the exchange, whose open of the input FIFO then fails).
 constexpr Millis kLiveCacheTime(100);
-// Releases inside this process wake a waiter at once; releases by another
-// process (a second web instance) are only seen by looking again this often.
+// Releases inside this process wake the next waiter at once; a slot held by
+// another process (a second web instance) is only seen free by looking again.
 constexpr Millis kRetryTick(5);
 
 Dispatcher::Claim::~Claim() {
-  if (d_)
-    d_->released();
+  if (!d_)
+    return;
+  lock_.reset(); // unlocked before the next waiter is woken to take it
+  d_->released(channel_.slot);
 }
 
-void Dispatcher::released() {
-  cv_.notify_one();
+void Dispatcher::released(int slot) {
+  std::lock_guard<std::mutex> g(m_);
+  busy_[static_cast<size_t>(slot)] = 0;
+  if (!queue_.empty())
+    queue_.front()->cv.notify_one();
+}
+
+void Dispatcher::leave_queue(Waiter *w) {
+  bool was_first = !queue_.empty() && queue_.front() == w;
+  queue_.erase(std::find(queue_.begin(), queue_.end(), w));
+  // The next in line may be able to go now: there may be more free slots.
+  if (was_first && !queue_.empty())
+    queue_.front()->cv.notify_one();
 }
 
 std::vector<int> Dispatcher::live_slots() {
   std::lock_guard<std::mutex> g(m_);
+  return live_slots_locked();
+}
+
+size_t Dispatcher::waiting() {
+  std::lock_guard<std::mutex> g(m_);
+  return queue_.size();
+}
+
+std::vector<int> Dispatcher::live_slots_locked() {
   auto now = Clock::now();
   if (now - live_checked_ >= kLiveCacheTime) {
     live_cache_.clear();
@@ -34,30 +56,61 @@ std::vector<int> Dispatcher::live_slots() {
   return live_cache_;
 }
 
+Result<std::optional<Dispatcher::Claim>> Dispatcher::try_slots(const std::vector<int> &live,
+                                                               bool &someone_else_holds) {
+  // Start at a rotating slot so the load spreads over the workers.
+  unsigned start = next_++;
+  for (size_t i = 0; i < live.size(); ++i) {
+    int k = live[(start + i) % live.size()];
+    if (busy_[static_cast<size_t>(k)])
+      continue; // ours: its release will wake us
+    Channel ch = cfg_.channel(k);
+    auto got = FileLock::try_acquire(ch.lock_path);
+    if (!got)
+      return got.error();
+    if (!*got) {
+      someone_else_holds = true;
+      continue;
+    }
+    busy_[static_cast<size_t>(k)] = 1;
+    return std::optional<Claim>(Claim(*this, std::move(ch), std::move(**got)));
+  }
+  return std::optional<Claim>();
+}
+
 Result<Dispatcher::Claim> Dispatcher::claim(const Deadline &deadline) {
+  std::unique_lock<std::mutex> l(m_);
+  Waiter me;
+  queue_.push_back(&me);
   bool saw_worker = false;
   for (;;) {
-    auto live = live_slots();
+    auto live = live_slots_locked();
     saw_worker = saw_worker || !live.empty();
-    // Start at a rotating slot so the load spreads over the workers.
-    unsigned start = next_.fetch_add(1);
-    for (size_t i = 0; i < live.size(); ++i) {
-      Channel ch = cfg_.channel(live[(start + i) % live.size()]);
-      auto got = FileLock::try_acquire(ch.lock_path);
-      if (!got)
-        return got.error();
-      if (*got)
-        return Claim(*this, std::move(ch), std::move(**got));
+    bool someone_else_holds = false;
+    if (queue_.front() == &me) {
+      auto got = try_slots(live, someone_else_holds);
+      if (!got || *got) {
+        leave_queue(&me);
+        if (!got)
+          return got.error();
+        return std::move(**got);
+      }
     }
     if (deadline.expired()) {
+      leave_queue(&me);
       if (!saw_worker)
         return Error::sys("find a worker in " + cfg_.input_path + "[.N]", ENXIO,
                           "no worker is running");
       return Error::sys("lock a worker slot", ETIMEDOUT,
                         "all " + std::to_string(live.size()) + " workers stayed busy");
     }
-    std::unique_lock<std::mutex> l(m_);
-    cv_.wait_for(l, std::min<Clock::duration>(kRetryTick, deadline.left()));
+    // The first in line looks again soon when it cannot be woken by a release
+    // in this process (a slot held elsewhere, or no worker yet); otherwise it
+    // still looks again when the list of live workers may have changed.
+    Millis nap = queue_.front() != &me                ? Millis(1000)
+                 : someone_else_holds || live.empty() ? kRetryTick
+                                                      : kLiveCacheTime;
+    me.cv.wait_for(l, std::min<Clock::duration>(nap, deadline.left()));
   }
 }
 

@@ -2,9 +2,10 @@
 #include "fifogate/config.hpp"
 #include "fifogate/deadline.hpp"
 #include "fifogate/file_lock.hpp"
-#include <atomic>
 #include <condition_variable>
+#include <deque>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 namespace fifogate {
@@ -12,10 +13,12 @@ namespace fifogate {
 // Sends each request to a free, live worker slot: a slot is live while a
 // processor holds its life lock, and free while nobody holds its request lock.
 // The request lock (flock) keeps two requests off one worker across processes
-// too; inside this process, waiters are woken when a request finishes.
+// too. Inside this process, requests that find every slot busy queue in
+// arrival order, and each release wakes only the oldest of them: no herd of
+// wake-ups, and no request overtaken for its whole deadline.
 class Dispatcher {
 public:
-  explicit Dispatcher(const Config &cfg) : cfg_(cfg) {}
+  explicit Dispatcher(const Config &cfg) : cfg_(cfg), busy_(static_cast<size_t>(cfg.slots)) {}
 
   class Claim {
   public:
@@ -31,20 +34,31 @@ public:
   private:
     Dispatcher *d_;
     Channel channel_;
-    FileLock lock_;
+    std::optional<FileLock> lock_;
   };
 
   // ETIMEDOUT: every live slot stayed busy; ENXIO: no slot had a worker.
   Result<Claim> claim(const Deadline &deadline);
   // Slots with a live worker right now.
   std::vector<int> live_slots();
+  // Requests queued for a slot right now.
+  size_t waiting();
 
 private:
-  void released();
+  struct Waiter {
+    std::condition_variable cv;
+  };
+  // One pass over the live slots this process is not using; m_ held.
+  Result<std::optional<Claim>> try_slots(const std::vector<int> &live, bool &someone_else_holds);
+  std::vector<int> live_slots_locked();
+  void released(int slot);
+  void leave_queue(Waiter *w); // m_ held; wakes the next in line
+
   const Config &cfg_;
   std::mutex m_;
-  std::condition_variable cv_;
-  std::atomic<unsigned> next_{0};
+  std::deque<Waiter *> queue_;
+  std::vector<char> busy_; // slots claimed by this process
+  unsigned next_ = 0;
   std::vector<int> live_cache_;
   Clock::time_point live_checked_{};
 };

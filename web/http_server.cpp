@@ -661,7 +661,7 @@ struct WebServer::Impl {
     });
     svr.Get("/metrics", [this](const httplib::Request &, httplib::Response &res) {
       size_t live = live_workers().size();
-      res.set_content(metrics.exposition(live, FIFOGATE_VERSION),
+      res.set_content(metrics.exposition(live, FIFOGATE_VERSION, dispatcher->waiting()),
                       "text/plain; version=0.0.4; charset=utf-8");
     });
     for (const char *path : {"/", "/healthz", "/languages", "/version", "/limits", "/metrics"})

@@ -102,7 +102,8 @@ void Metrics::write_histogram(std::string &out, const std::string &name, const s
   out += name + "_count" + braces + " " + std::to_string(h.count) + "\n";
 }
 
-std::string Metrics::exposition(size_t live_workers, std::string_view version) const {
+std::string Metrics::exposition(size_t live_workers, std::string_view version,
+                                size_t waiting) const {
   std::lock_guard<std::mutex> g(m_);
   std::string out;
   header(out, "fifogate_build_info", "gauge", "The web's version, as a label.");
@@ -126,6 +127,10 @@ std::string Metrics::exposition(size_t live_workers, std::string_view version) c
   header(out, "fifogate_requests_in_flight", "gauge",
          "POST /process and POST /check requests being worked on now.");
   out += "fifogate_requests_in_flight " + std::to_string(in_flight_) + "\n";
+
+  header(out, "fifogate_requests_waiting", "gauge",
+         "Requests queued for a free worker now (served in arrival order).");
+  out += "fifogate_requests_waiting " + std::to_string(waiting) + "\n";
 
   header(out, "fifogate_queue_wait_seconds", "histogram",
          "Time a request waited for a free worker before its body was sent.");

@@ -37,7 +37,7 @@ public:
   };
 
   // Prometheus text exposition format 0.0.4.
-  std::string exposition(size_t live_workers, std::string_view version) const;
+  std::string exposition(size_t live_workers, std::string_view version, size_t waiting = 0) const;
 
   // The routes a request is filed under.
   static std::string_view route_of(std::string_view path);

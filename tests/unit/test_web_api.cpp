@@ -109,7 +109,7 @@ TEST(Metrics, PrometheusTextWithEveryFamily) {
   m.request("/process", 504, 31.0, 1, 2);
   m.request("/nope/../x", 404, 0.0, 0, 30);
   m.queue_wait(0.002);
-  std::string t = m.exposition(2, "9.9.9");
+  std::string t = m.exposition(2, "9.9.9", 3);
   for (const char *want : {
            "# TYPE fifogate_http_requests_total counter\n",
            "fifogate_http_requests_total{route=\"/check\",status=\"200\"} 2\n",
@@ -123,6 +123,8 @@ TEST(Metrics, PrometheusTextWithEveryFamily) {
            "fifogate_request_duration_seconds_bucket{route=\"/process\",le=\"30\"} 0\n",
            "fifogate_request_duration_seconds_bucket{route=\"/process\",le=\"+Inf\"} 1\n",
            "fifogate_requests_in_flight 0\n",
+           "# TYPE fifogate_requests_waiting gauge\n",
+           "fifogate_requests_waiting 3\n",
            "fifogate_queue_wait_seconds_count 1\n",
            "fifogate_timeouts_total 1\n",
            "fifogate_worker_restarts_total 0\n",

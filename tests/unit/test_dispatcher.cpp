@@ -1,0 +1,132 @@
+// The web's dispatcher over real lock files: the "workers" here are life
+// locks this test holds, which is all the dispatcher looks at.
+#include "../../web/dispatcher.hpp"
+#include "../support/stack.hpp"
+#include <future>
+#include <gtest/gtest.h>
+#include <set>
+#include <thread>
+
+using namespace fifogate;
+using namespace std::chrono;
+
+namespace {
+
+struct Slots {
+  fgtest::TempDir dir;
+  Config cfg;
+  std::vector<FileLock> life;
+  explicit Slots(int live) {
+    cfg.input_path = dir.path + "/in";
+    cfg.output_path = dir.path + "/out";
+    cfg.status_path = dir.path + "/status";
+    cfg.lock_path = dir.path + "/lock";
+    cfg.slots = 4;
+    for (int k = 0; k < live; ++k) {
+      auto l = FileLock::acquire(cfg.channel(k).owner_lock_path(), Deadline::in(Millis(1000)));
+      EXPECT_TRUE(l.ok());
+      life.push_back(std::move(*l));
+    }
+  }
+};
+
+} // namespace
+
+TEST(Dispatcher, NoWorkerIsEnxioAndBusyIsEtimedout) {
+  Slots none(0);
+  Dispatcher d0(none.cfg);
+  auto a = d0.claim(Deadline::in(Millis(50)));
+  ASSERT_FALSE(a.ok());
+  EXPECT_EQ(a.error().code, ENXIO);
+
+  Slots one(1);
+  Dispatcher d(one.cfg);
+  auto held = d.claim(Deadline::in(Millis(50)));
+  ASSERT_TRUE(held.ok());
+  auto b = d.claim(Deadline::in(Millis(50)));
+  ASSERT_FALSE(b.ok());
+  EXPECT_EQ(b.error().code, ETIMEDOUT);
+  EXPECT_EQ(d.waiting(), 0u);
+}
+
+TEST(Dispatcher, SpreadsOverFreeSlotsAndNeverHandsOutOneTwice) {
+  Slots s(3);
+  Dispatcher d(s.cfg);
+  std::vector<Dispatcher::Claim> held;
+  std::set<int> slots;
+  for (int i = 0; i < 3; ++i) {
+    auto c = d.claim(Deadline::in(Millis(100)));
+    ASSERT_TRUE(c.ok()) << c.error().message();
+    slots.insert(c->channel().slot);
+    held.push_back(std::move(*c));
+  }
+  EXPECT_EQ(slots, (std::set<int>{0, 1, 2}));
+  EXPECT_FALSE(d.claim(Deadline::in(Millis(30))).ok());
+}
+
+// Waiters are served in arrival order, each release wakes the next one at
+// once, and a waiter whose deadline passes leaves without blocking the line.
+TEST(Dispatcher, WaitersAreServedInArrivalOrder) {
+  Slots s(1);
+  Dispatcher d(s.cfg);
+  auto first = d.claim(Deadline::in(Millis(100)));
+  ASSERT_TRUE(first.ok());
+  std::optional<Dispatcher::Claim> holder(std::move(*first));
+
+  std::mutex m;
+  std::vector<int> order;
+  std::vector<std::thread> threads;
+  std::vector<std::promise<void>> done(4);
+  for (int i = 0; i < 4; ++i) {
+    // Waiter 1 gives up early; the others wait long enough.
+    Millis patience = i == 1 ? Millis(600) : Millis(10000);
+    threads.emplace_back([&, i, patience] {
+      auto c = d.claim(Deadline::in(patience));
+      {
+        std::lock_guard<std::mutex> g(m);
+        order.push_back(c.ok() ? i : -i - 10);
+      }
+      if (c.ok())
+        done[static_cast<size_t>(i)].get_future().wait();
+    });
+    ASSERT_TRUE(
+        fgtest::eventually([&] { return d.waiting() == static_cast<size_t>(i + 1); }, seconds(5)));
+  }
+  // Waiter 1's deadline passes while the slot is still held.
+  ASSERT_TRUE(fgtest::eventually([&] { return d.waiting() == 3u; }, seconds(5)));
+  auto released_at = steady_clock::now();
+  holder.reset();
+  for (int i : {0, 2, 3}) {
+    ASSERT_TRUE(fgtest::eventually(
+        [&] {
+          std::lock_guard<std::mutex> g(m);
+          return !order.empty() && order.back() == i;
+        },
+        seconds(5)))
+        << "waiter " << i;
+    done[static_cast<size_t>(i)].set_value();
+  }
+  // Woken by the release, not by a polling tick: far below the live-cache time.
+  EXPECT_LT(steady_clock::now() - released_at, seconds(2));
+  for (auto &t : threads)
+    t.join();
+  EXPECT_EQ(order, (std::vector<int>{-11, 0, 2, 3}));
+  EXPECT_EQ(d.waiting(), 0u);
+}
+
+// A slot held by someone else (another web instance: another open of the lock
+// file) is taken as soon as they let go.
+TEST(Dispatcher, SlotHeldElsewhereIsTakenWhenFreed) {
+  Slots s(1);
+  auto other = FileLock::acquire(s.cfg.channel(0).lock_path, Deadline::in(Millis(1000)));
+  ASSERT_TRUE(other.ok());
+  std::optional<FileLock> held(std::move(*other));
+  Dispatcher d(s.cfg);
+  auto f = std::async(std::launch::async, [&] { return d.claim(Deadline::in(Millis(5000))); });
+  ASSERT_EQ(f.wait_for(Millis(100)), std::future_status::timeout);
+  held.reset();
+  ASSERT_EQ(f.wait_for(seconds(2)), std::future_status::ready);
+  auto c = f.get();
+  ASSERT_TRUE(c.ok()) << c.error().message();
+  EXPECT_EQ(c->channel().slot, 0);
+}
