@@ -7,6 +7,8 @@
 #   WORKERS        workers for the pool rows     [2 x nproc: a worker idles while its
 #                  next request is handed over, so twice the cores keep them busy]
 #   SOAK_SECONDS   if set, also a web-RSS soak run of that length (warm, small, c=8)
+#   PAIRED_ROUNDS  rounds of the paired comparison (small, c=8)  [5]
+#   PAIRED_SECONDS length of each measurement in a round           [4]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
@@ -91,6 +93,35 @@ echo
 echo "| peak RSS (VmHWM)                  | web       | largest worker (without its command) |"
 echo "|-----------------------------------|-----------|-----------|"
 printf '%s' "$mem"
+
+# The targets are ratios to the floor, and the floor alone moves by 20% from
+# minute to minute on a shared machine. So the small, c=8 cells are measured
+# again in rounds, floor and fifogate back to back, and each round's ratio
+# is printed with the median over the rounds.
+rounds=${PAIRED_ROUNDS:-5}
+psecs=${PAIRED_SECONDS:-4}
+if [ "$rounds" -gt 0 ]; then
+  port=$((port + 1)); start_stack per-request "$workers" "$port"; per_port=$port
+  port=$((port + 1)); start_stack warm "$workers" "$port"; warm_port=$port
+  rps() { sed 's/.*rps=\([^ ]*\).*/\1/' <<<"$1"; }
+  echo
+  echo "Paired rounds, small body, c=8, ${psecs}s each, $workers workers:"
+  echo
+  echo "| round | floor req/s | per-request req/s | ratio | warm req/s | ratio |"
+  echo "|-------|-------------|-------------------|-------|------------|-------|"
+  pr=() wr=()
+  for i in $(seq "$rounds"); do
+    f=$(rps "$("$bin/bench/fifogate-loadgen" floor "$out/small.txt" "$out/small.expected" 8 "$psecs" || true)")
+    p=$(rps "$("$bin/bench/fifogate-loadgen" http "$per_port" "$out/small.txt" "$out/small.expected" 8 "$psecs" || true)")
+    w=$(rps "$("$bin/bench/fifogate-loadgen" http "$warm_port" "$out/small.txt" "$out/small.expected" 8 "$psecs" || true)")
+    pr+=("$(bc -l <<<"$p / $f")") wr+=("$(bc -l <<<"$w / $f")")
+    printf '| %5s | %11s | %17s | %5.2f | %10s | %5.2f |\n' "$i" "$f" "$p" "${pr[-1]}" "$w" "${wr[-1]}"
+  done
+  median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%.2f", m}'; }
+  echo
+  echo "median ratio to the floor: per-request $(median "${pr[@]}")x, warm $(median "${wr[@]}")x"
+  cleanup
+fi
 
 if [ -n "${SOAK_SECONDS:-}" ]; then
   port=$((port + 1))
