@@ -7,7 +7,6 @@
 #include <atomic>
 #include <fcntl.h>
 #include <poll.h>
-#include <thread>
 #include <unistd.h>
 
 namespace fifogate {
@@ -181,8 +180,9 @@ std::optional<Failure> send_body(int fd, const RequestId &id, std::string_view b
 
 } // namespace
 
-ExchangeResult exchange(const Config &cfg, const Channel &ch, const Deadline &wait,
-                        const RequestId &id, std::string_view body, const RequestOptions &opts) {
+ExchangeResult exchange(const Config &cfg, ReaderThreads &readers, const Channel &ch,
+                        const Deadline &wait, const RequestId &id, std::string_view body,
+                        const RequestOptions &opts) {
   ExchangeResult res;
   auto t0 = Clock::now();
   auto fail = [&](ExchangeError e, std::string detail) {
@@ -216,7 +216,7 @@ ExchangeResult exchange(const Config &cfg, const Channel &ch, const Deadline &wa
   // that answers while it reads would otherwise fill the output pipe and stall
   // with our body half sent.
   std::optional<Failure> out_failure;
-  std::thread reader([&] {
+  auto reader = readers.start([&] {
     RecordReader rr(*out, id, watch, cancel);
     size_t cap = static_cast<size_t>(cfg.max_output_bytes);
     out_failure = rr.run(deadline, "read " + ch.output_path,
@@ -241,7 +241,7 @@ ExchangeResult exchange(const Config &cfg, const Channel &ch, const Deadline &wa
   in->reset(); // EOF: the body is complete (or abandoned)
   if (send_failure)
     cancel = true;
-  reader.join();
+  reader.wait();
   if (send_failure)
     return fail(send_failure->error, send_failure->detail);
   if (out_failure)

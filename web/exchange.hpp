@@ -3,6 +3,7 @@
 #include "fifogate/deadline.hpp"
 #include "fifogate/request_id.hpp"
 #include "fifogate/status_record.hpp"
+#include "reader_threads.hpp"
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -40,11 +41,12 @@ std::string begin_payload(size_t body_len, const RequestOptions &opts);
 
 // One request over a slot's FIFOs; the caller holds the slot's request lock
 // throughout. Open output and status read ends -> start the output reader
-// thread -> write the body records -> close the input (EOF) -> join the
-// reader -> read the status record. Every step has a deadline; nothing hangs.
-// `wait` bounds waiting for the worker to open its end of the input FIFO.
-ExchangeResult exchange(const Config &cfg, const Channel &ch, const Deadline &wait,
-                        const RequestId &id, std::string_view body,
+// thread (one of `readers`) -> write the body records -> close the input
+// (EOF) -> wait for the reader -> read the status record. Every step has a
+// deadline; nothing hangs. `wait` bounds waiting for the worker to open its
+// end of the input FIFO.
+ExchangeResult exchange(const Config &cfg, ReaderThreads &readers, const Channel &ch,
+                        const Deadline &wait, const RequestId &id, std::string_view body,
                         const RequestOptions &opts = {});
 
 } // namespace fifogate

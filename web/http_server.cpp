@@ -325,6 +325,7 @@ std::string human_size(int64_t n) {
 
 struct WebServer::Impl {
   Config cfg;
+  ReaderThreads readers; // outlives the server's own threads, which use it
   GuardedServer svr;
   std::unique_ptr<Dispatcher> dispatcher;
   Metrics metrics;
@@ -417,7 +418,7 @@ struct WebServer::Impl {
       metrics.queue_wait(static_cast<double>(r.wait_ms) / 1000.0);
       return r;
     }
-    auto r = exchange(cfg, claim->channel(), wait, id, body, opts);
+    auto r = exchange(cfg, readers, claim->channel(), wait, id, body, opts);
     r.wait_ms += std::chrono::duration_cast<Millis>(Clock::now() - t0).count();
     metrics.queue_wait(static_cast<double>(r.wait_ms) / 1000.0);
     metrics.worker_seen(claim->channel().slot, r.worker);

@@ -145,10 +145,11 @@ TEST(Api, TheWorkerChecksTheLangItselfAndNeverTrustsTheWire) {
   Stack s;
   s.start_processor();
   auto cfg = config_of(s);
+  fifogate::ReaderThreads readers;
   auto ask = [&](const std::string &lang) {
-    return fifogate::exchange(cfg, cfg.channel(0), fifogate::Deadline::in(fifogate::Millis(3000)),
-                              fifogate::RequestId::random(), "color\n",
-                              fifogate::RequestOptions{lang});
+    return fifogate::exchange(
+        cfg, readers, cfg.channel(0), fifogate::Deadline::in(fifogate::Millis(3000)),
+        fifogate::RequestId::random(), "color\n", fifogate::RequestOptions{lang});
   };
   for (const std::string &lang : std::vector<std::string>{"../x", "en;rm", "-d", "xx",
                                                           std::string(40, 'a'), "en_US\nlang=de"}) {
