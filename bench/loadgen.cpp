@@ -1,7 +1,9 @@
 // fifogate-loadgen: a closed-loop load generator that checks every answer.
 //
 //   fifogate-loadgen http  PORT BODY EXPECTED CONCURRENCY SECONDS
-//       POST BODY to 127.0.0.1:PORT/process, one connection per request.
+//       POST BODY to 127.0.0.1:PORT/process over keep-alive connections (as
+//       wrk does), one per concurrent client; FIFOGATE_LOADGEN_CLOSE=1 opens
+//       a new connection per request instead.
 //   fifogate-loadgen floor BODY EXPECTED CONCURRENCY SECONDS
 //       run `aspell -a < BODY` directly, no server: the per-request floor.
 //
@@ -38,7 +40,7 @@ static std::string slurp(const char *path) {
   return ss.str();
 }
 
-static bool http_once(int port, const std::string &req, const std::string &expected) {
+static int connect_to(int port) {
   int s = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   int one = 1;
   ::setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -48,8 +50,62 @@ static bool http_once(int port, const std::string &req, const std::string &expec
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   if (::connect(s, reinterpret_cast<sockaddr *>(&a), sizeof a) != 0) {
     ::close(s);
-    return false;
+    return -1;
   }
+  return s;
+}
+
+static bool answer_is(const std::string &got, size_t head_end, const std::string &expected) {
+  return got.compare(0, 12, "HTTP/1.1 200") == 0 && got.size() - head_end - 4 == expected.size() &&
+         got.compare(head_end + 4, std::string::npos, expected) == 0;
+}
+
+// One request on this thread's kept-alive connection (opened on first use,
+// and again after the server closes it).
+static bool http_keep_alive(int port, const std::string &req, const std::string &expected) {
+  thread_local int s = -1;
+  auto drop = [&] {
+    ::close(s);
+    s = -1;
+    return false;
+  };
+  if (s < 0 && (s = connect_to(port)) < 0)
+    return false;
+  size_t off = 0;
+  while (off < req.size()) {
+    ssize_t n = ::send(s, req.data() + off, req.size() - off, MSG_NOSIGNAL);
+    if (n <= 0)
+      return drop();
+    off += static_cast<size_t>(n);
+  }
+  std::string got;
+  got.reserve(expected.size() + 512);
+  char buf[65536];
+  for (;;) {
+    ssize_t n = ::recv(s, buf, sizeof buf, 0);
+    if (n <= 0)
+      return drop();
+    got.append(buf, static_cast<size_t>(n));
+    auto end = got.find("\r\n\r\n");
+    if (end == std::string::npos)
+      continue;
+    auto cl = got.find("\r\nContent-Length: ");
+    if (cl == std::string::npos || cl > end)
+      return drop();
+    size_t len = std::strtoull(got.c_str() + cl + 18, nullptr, 10);
+    if (got.size() < end + 4 + len)
+      continue;
+    bool good = got.size() == end + 4 + len && answer_is(got, end, expected);
+    if (got.find("\r\nConnection: close\r\n") < end)
+      drop();
+    return good;
+  }
+}
+
+static bool http_once(int port, const std::string &req, const std::string &expected) {
+  int s = connect_to(port);
+  if (s < 0)
+    return false;
   // The server reads the whole body before it answers, so sending it all
   // first cannot deadlock (an early 413 just makes send fail).
   size_t off = 0;
@@ -70,9 +126,7 @@ static bool http_once(int port, const std::string &req, const std::string &expec
   }
   ::close(s);
   auto end = got.find("\r\n\r\n");
-  return got.compare(0, 12, "HTTP/1.1 200") == 0 && end != std::string::npos &&
-         got.size() - end - 4 == expected.size() &&
-         got.compare(end + 4, std::string::npos, expected) == 0;
+  return end != std::string::npos && answer_is(got, end, expected);
 }
 
 static bool floor_once(const char *body_path, const std::string &expected) {
@@ -120,9 +174,12 @@ int main(int argc, char **argv) {
   std::string body = slurp(body_path), expected = slurp(argv[argi + 1]);
   int c = std::atoi(argv[argi + 2]);
   double secs = std::atof(argv[argi + 3]);
+  const char *close_env = std::getenv("FIFOGATE_LOADGEN_CLOSE");
+  bool close_each = close_env && *close_env && std::strcmp(close_env, "0") != 0;
   std::string req = "POST /process HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain\r\n"
                     "Content-Length: " +
-                    std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+                    std::to_string(body.size()) + "\r\n" +
+                    (close_each ? "Connection: close\r\n" : "") + "\r\n" + body;
 
   auto stop_at = Clock::now() +
                  std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(secs));
@@ -136,7 +193,9 @@ int main(int argc, char **argv) {
       std::vector<double> mine;
       while (Clock::now() < stop_at) {
         auto s = Clock::now();
-        bool good = http ? http_once(port, req, expected) : floor_once(body_path, expected);
+        bool good = !http        ? floor_once(body_path, expected)
+                    : close_each ? http_once(port, req, expected)
+                                 : http_keep_alive(port, req, expected);
         mine.push_back(std::chrono::duration<double, std::milli>(Clock::now() - s).count());
         (good ? ok : bad)++;
       }

@@ -7,6 +7,7 @@
 #include "fifogate/file_lock.hpp"
 #include "fifogate/log.hpp"
 #include "http_status.hpp"
+#include "idle_connections.hpp"
 #include "ispell_matches.hpp"
 #include "json_answers.hpp"
 #include "languages.hpp"
@@ -21,6 +22,7 @@
 #include <httplib.h>
 #include <mutex>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <nlohmann/json.hpp>
 #include <poll.h>
 #include <sys/socket.h>
@@ -140,6 +142,12 @@ private:
 
   int sock_;
   Deadline budget_;
+
+public:
+  // Bytes read from the socket that no request has used (pipelining).
+  bool buffered() const { return pos_ < len_; }
+
+private:
   char buf_[4096];
   size_t pos_ = 0, len_ = 0;
 };
@@ -208,7 +216,35 @@ public:
   // so they are logged and counted like every other answer.
   std::function<void(int status, const std::string &reason)> on_refused;
 
+  // Keeps connections open between requests (HTTP/1.1 keep-alive): an idle
+  // one is parked with the watcher, not on a thread. Call before listening.
+  void enable_keep_alive(Millis idle) {
+    set_keep_alive_max_count(kMaxRequestsPerConnection);
+    set_keep_alive_timeout(std::max<time_t>(1, static_cast<time_t>(idle.count() / 1000)));
+    idle_ = std::make_unique<IdleConnections>(idle, kMaxParked, [this](int sock, int served) {
+      // The queue answers 503 itself when full, like for a new connection.
+      queue_->enqueue([this, sock, served] { serve(sock, served); });
+    });
+  }
+  // The queue that resumed connections go back to (httplib owns it), and
+  // whether it has a thread to spare right now.
+  void use_queue(httplib::TaskQueue *q, std::function<bool()> spare_thread) {
+    queue_ = q;
+    spare_thread_ = std::move(spare_thread);
+  }
+  // Answers in flight say "Connection: close", parked connections are closed.
+  void stop_keep_alive() {
+    stopping_ = true;
+    if (idle_)
+      idle_->stop();
+  }
+  size_t idle_connections() { return idle_ ? idle_->parked() : 0; }
+
 private:
+  static constexpr int kMaxRequestsPerConnection = 1000;
+  static constexpr size_t kMaxParked = 1000;
+  static constexpr Millis kKeepAliveLinger{5};
+
   bool process_and_close_socket(socket_t sock) override {
     if (t_overloaded) {
       // On the acceptor thread: answer and close at once, no lingering here.
@@ -219,28 +255,71 @@ private:
         on_refused(503, "too many connections waiting (WEB_QUEUE)");
       return true;
     }
-    int head = check_request_head(sock);
-    if (head == 431) {
-      send_raw(sock, 431, "Request Header Fields Too Large",
-               "fifogate: request head over 64 KiB or 100 header lines\n");
-      if (on_refused)
-        on_refused(431, "request head over 64 KiB or 100 header lines");
+    if (idle_) {
+      // Answers go out in two writes (head, body); without this the second
+      // waits for the client's delayed ACK on a connection that stays open.
+      int one = 1;
+      ::setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     }
+    return serve(sock, 0);
+  }
+
+  // Requests on one connection, `served` of them already answered. Returns
+  // when the connection is closed or parked.
+  bool serve(int sock, int served) {
+    if (t_overloaded) // resumed while the queue was full
+      return process_and_close_socket(sock);
     bool ok = false;
-    if (head == 0) {
+    for (;;) {
+      int head = check_request_head(sock);
+      if (head == 431) {
+        send_raw(sock, 431, "Request Header Fields Too Large",
+                 "fifogate: request head over 64 KiB or 100 header lines\n");
+        if (on_refused)
+          on_refused(431, "request head over 64 KiB or 100 header lines");
+        linger_close(sock);
+        ::close(sock);
+        return ok;
+      }
+      if (head != 0) { // closed, or no complete head in time
+        ::close(sock);
+        return ok;
+      }
       GuardedStream strm(sock);
       bool closed = false;
+      bool last = !idle_ || stopping_ || served + 1 >= kMaxRequestsPerConnection;
       t_unread_body = false;
       t_access = Access{Clock::now(), RequestId::random(), 0, {}, {}};
-      ok = process_request(strm, /*close_connection=*/true, closed, nullptr);
+      ok = process_request(strm, last, closed, nullptr);
+      ++served;
+      // A pipelined request already read into the stream's buffer would be
+      // lost with it: close instead (the client sends it again).
+      if (!ok || closed || last || stopping_ || strm.buffered() || t_unread_body) {
+        if (t_unread_body)
+          linger_close(sock);
+        else
+          ::shutdown(sock, SHUT_RDWR);
+        ::close(sock);
+        return ok;
+      }
+      // A client that sends its next request at once (a script in a loop)
+      // is served on this thread, without the detour through the watcher;
+      // but only while no other connection could use the thread.
+      Millis linger = spare_thread_() ? kKeepAliveLinger : Millis(0);
+      if (poll_one(sock, POLLIN, Deadline::in(linger)) > 0)
+        continue;
+      if (idle_->park(sock, served))
+        return ok;
+      ::shutdown(sock, SHUT_RDWR); // too many parked: this one ends here
+      ::close(sock);
+      return ok;
     }
-    if (head == 431 || t_unread_body)
-      linger_close(sock);
-    else
-      ::shutdown(sock, SHUT_RDWR);
-    ::close(sock);
-    return ok;
   }
+
+  std::unique_ptr<IdleConnections> idle_;
+  httplib::TaskQueue *queue_ = nullptr;
+  std::function<bool()> spare_thread_;
+  std::atomic<bool> stopping_{false};
 };
 
 // httplib's pool with a bound on waiting connections: past it, the acceptor
@@ -264,7 +343,16 @@ public:
     fn();
     t_overloaded = false;
   }
+  // A thread is idle and no connection is waiting for one.
+  bool has_spare_thread() {
+    std::lock_guard<std::mutex> g(m_);
+    return jobs_.empty() && idle_ > 0;
+  }
+  // Runs first in shutdown(): nothing may be queued once the threads go.
+  std::function<void()> before_shutdown;
   void shutdown() override {
+    if (before_shutdown)
+      before_shutdown();
     {
       std::lock_guard<std::mutex> g(m_);
       stop_ = true;
@@ -591,11 +679,17 @@ struct WebServer::Impl {
   void routes() {
     svr.on_refused = [this](int status, const std::string &reason) { log_refused(status, reason); };
     svr.new_task_queue = [this] {
-      return new BoundedPool(static_cast<size_t>(cfg.web_threads),
-                             static_cast<size_t>(cfg.web_queue));
+      auto *q =
+          new BoundedPool(static_cast<size_t>(cfg.web_threads), static_cast<size_t>(cfg.web_queue));
+      svr.use_queue(q, [q] { return q->has_spare_thread(); });
+      q->before_shutdown = [this] { svr.stop_keep_alive(); };
+      return q;
     };
     svr.set_payload_max_length(static_cast<size_t>(cfg.max_body_bytes));
-    svr.set_keep_alive_max_count(1);
+    if (cfg.keepalive_ms > 0)
+      svr.enable_keep_alive(Millis(cfg.keepalive_ms));
+    else
+      svr.set_keep_alive_max_count(1);
     // Refuse before the body is read: httplib would inflate a gzip body without
     // limit and would read an oversized Content-Length body only to skip it.
     auto early_refusal = [this](const httplib::Request &req, httplib::Response &res) {
@@ -743,6 +837,9 @@ bool WebServer::run() {
   return impl_->svr.listen_after_bind();
 }
 void WebServer::stop() {
+  // Parked connections first: they would otherwise be resumed into a queue
+  // that is shutting down.
+  impl_->svr.stop_keep_alive();
   impl_->svr.stop();
 }
 

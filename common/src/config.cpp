@@ -141,6 +141,7 @@ Result<Config> config_from(const EnvLookup &env) {
       {"MAX_OUTPUT_BYTES", &c.max_output_bytes, 0, int64_t(1) << 40},
       {"WEB_THREADS", &threads, 1, 1024},
       {"WEB_QUEUE", &queue, 0, 100000},
+      {"WEB_KEEPALIVE_MS", &c.keepalive_ms, 0, 3600 * 1000},
       {"PROC_SLOTS", &slots, 1, 256},
       {"PROC_WARM_MAX_REQUESTS", &c.warm_max_requests, 1, int64_t(1) << 40},
   };
@@ -186,6 +187,8 @@ std::string config_help() {
   MAX_OUTPUT_BYTES  largest command output (then 502)   [67108864]
   WEB_THREADS       web: requests served at once         [16]
   WEB_QUEUE         web: connections waiting for a thread (then 503) [64]
+  WEB_KEEPALIVE_MS  web: an idle keep-alive connection is closed after this;
+                    0 = one request per connection      [5000]
 )";
 }
 

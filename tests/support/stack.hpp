@@ -50,6 +50,25 @@ struct HttpAnswer {
 // anything, including malformed requests). Times out after `timeout`.
 HttpAnswer http_raw(int port, const std::string &request,
                     std::chrono::milliseconds timeout = std::chrono::seconds(30));
+// One client connection kept open across requests (keep-alive).
+class HttpConnection {
+public:
+  explicit HttpConnection(int port);
+  ~HttpConnection();
+  HttpConnection(const HttpConnection &) = delete;
+  HttpConnection &operator=(const HttpConnection &) = delete;
+  // Sends `raw` and reads one whole response (by Content-Length).
+  HttpAnswer request(const std::string &raw,
+                     std::chrono::milliseconds timeout = std::chrono::seconds(30));
+  // True once the server has closed its end (within `timeout`).
+  bool closed_by_server(std::chrono::milliseconds timeout);
+  int fd() const { return fd_; }
+
+private:
+  int fd_;
+  std::string extra_; // bytes after the last response (a pipelined answer)
+};
+
 HttpAnswer http_post(int port, const std::string &path, const std::string &body,
                      const std::map<std::string, std::string> &headers = {},
                      std::chrono::milliseconds timeout = std::chrono::seconds(30));

@@ -27,6 +27,7 @@ TEST(Config, DefaultsMatchTheReadme) {
   EXPECT_EQ(c->port, 4567);
   EXPECT_EQ(c->host, "0.0.0.0");
   EXPECT_EQ(c->max_body_bytes, 16 * 1024 * 1024);
+  EXPECT_EQ(c->keepalive_ms, 5000);
   EXPECT_EQ(c->owner_lock_path(), "/run/fifogate/lock.worker");
 }
 
@@ -43,7 +44,8 @@ TEST(Config, ReadsEveryVariable) {
                                {"MAX_BODY_BYTES", "1024"},
                                {"MAX_OUTPUT_BYTES", "2048"},
                                {"WEB_THREADS", "3"},
-                               {"WEB_QUEUE", "7"}}));
+                               {"WEB_QUEUE", "7"},
+                               {"WEB_KEEPALIVE_MS", "0"}}));
   ASSERT_TRUE(c.ok()) << c.error().message();
   EXPECT_EQ(c->input_path, "/x/i");
   EXPECT_EQ(c->lock_path, "/x/l");
@@ -57,6 +59,7 @@ TEST(Config, ReadsEveryVariable) {
   EXPECT_EQ(c->max_output_bytes, 2048);
   EXPECT_EQ(c->web_threads, 3);
   EXPECT_EQ(c->web_queue, 7);
+  EXPECT_EQ(c->keepalive_ms, 0);
   EXPECT_EQ(c->web_exchange_ms(), 1500 + Config::kWebGraceMs);
 }
 
