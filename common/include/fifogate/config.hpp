@@ -40,7 +40,7 @@ struct Config {
   int web_threads = 16;
   int web_queue = 64;
   int64_t keepalive_ms = 5000; // web: idle keep-alive connections are closed after this; 0 = off
-  int slots = 16; // worker slots a processor may claim / the web looks at
+  int slots = 16;              // worker slots a processor may claim / the web looks at
   Mode mode = Mode::per_request;
   int64_t warm_max_requests = 1000; // warm mode: restart the command after this many
 
