@@ -266,6 +266,7 @@ TEST(Api, LimitsShowTheSettings) {
               {"PROC_WAIT_MS", "700"},
               {"WEB_THREADS", "3"},
               {"WEB_QUEUE", "9"},
+              {"WEB_KEEPALIVE_MS", "2500"},
               {"PROC_SLOTS", "2"},
               {"PROC_MODE", "warm"}});
   s.start_web();
@@ -277,6 +278,7 @@ TEST(Api, LimitsShowTheSettings) {
   EXPECT_EQ(j["wait_ms"], 700);
   EXPECT_EQ(j["web_threads"], 3);
   EXPECT_EQ(j["web_queue"], 9);
+  EXPECT_EQ(j["keepalive_ms"], 2500);
   EXPECT_EQ(j["slots"], 2);
   EXPECT_EQ(j["mode"], "warm");
   auto h =
