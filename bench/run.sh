@@ -7,7 +7,7 @@
 #   WORKERS        workers for the pool rows     [2 x nproc: a worker idles while its
 #                  next request is handed over, so twice the cores keep them busy]
 #   SOAK_SECONDS   if set, also a web-RSS soak run of that length (warm, small, c=8)
-#   PAIRED_ROUNDS  rounds of the paired comparison (small, c=8)  [5]
+#   PAIRED_ROUNDS  rounds of the paired comparison (small, c=8)  [7]
 #   PAIRED_SECONDS length of each measurement in a round           [4]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -97,8 +97,9 @@ printf '%s' "$mem"
 # The targets are ratios to the floor, and the floor alone moves by 20% from
 # minute to minute on a shared machine. So the small, c=8 cells are measured
 # again in rounds, floor and fifogate back to back, and each round's ratio
-# is printed with the median over the rounds.
-rounds=${PAIRED_ROUNDS:-5}
+# is printed with the median over the rounds. Every other round runs in the
+# opposite order, so a slow drift of the machine favours neither side.
+rounds=${PAIRED_ROUNDS:-7}
 psecs=${PAIRED_SECONDS:-4}
 if [ "$rounds" -gt 0 ]; then
   port=$((port + 1)); start_stack per-request "$workers" "$port"; per_port=$port
@@ -111,9 +112,12 @@ if [ "$rounds" -gt 0 ]; then
   echo "|-------|-------------|-------------------|-------|------------|-------|"
   pr=() wr=()
   for i in $(seq "$rounds"); do
-    f=$(rps "$("$bin/bench/fifogate-loadgen" floor "$out/small.txt" "$out/small.expected" 8 "$psecs" || true)")
-    p=$(rps "$("$bin/bench/fifogate-loadgen" http "$per_port" "$out/small.txt" "$out/small.expected" 8 "$psecs" || true)")
-    w=$(rps "$("$bin/bench/fifogate-loadgen" http "$warm_port" "$out/small.txt" "$out/small.expected" 8 "$psecs" || true)")
+    measure_floor() { f=$(rps "$("$bin/bench/fifogate-loadgen" floor "$out/small.txt" "$out/small.expected" 8 "$psecs" || true)"); }
+    measure_fifogate() {
+      p=$(rps "$("$bin/bench/fifogate-loadgen" http "$per_port" "$out/small.txt" "$out/small.expected" 8 "$psecs" || true)")
+      w=$(rps "$("$bin/bench/fifogate-loadgen" http "$warm_port" "$out/small.txt" "$out/small.expected" 8 "$psecs" || true)")
+    }
+    if [ $((i % 2)) -eq 1 ]; then measure_floor; measure_fifogate; else measure_fifogate; measure_floor; fi
     pr+=("$(bc -l <<<"$p / $f")") wr+=("$(bc -l <<<"$w / $f")")
     printf '| %5s | %11s | %17s | %5.2f | %10s | %5.2f |\n' "$i" "$f" "$p" "${pr[-1]}" "$w" "${wr[-1]}"
   done
