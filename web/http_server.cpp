@@ -791,6 +791,15 @@ struct WebServer::Impl {
   }
 
   void log_access(const httplib::Request &req, const httplib::Response &res) {
+    // Where the next request starts is unknown after a request httplib could
+    // not parse, or one whose body it never read (httplib reads bodies only
+    // for POST, PUT, PATCH, DELETE): such a connection ends after this answer.
+    bool reads_body = req.method == "POST" || req.method == "PUT" || req.method == "PATCH" ||
+                      req.method == "DELETE";
+    if (res.status == 400 ||
+        (!reads_body && (req.get_header_value<uint64_t>("Content-Length") > 0 ||
+                         req.has_header("Transfer-Encoding"))))
+      t_unread_body = true;
     auto &a = t_access;
     double secs = std::chrono::duration<double>(Clock::now() - a.start).count();
     int64_t in = std::max(a.bytes_in, static_cast<int64_t>(req.body.size()));

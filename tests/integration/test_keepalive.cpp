@@ -6,6 +6,7 @@
 #include <memory>
 #include <set>
 #include <sstream>
+#include <sys/socket.h>
 
 using namespace fgtest;
 using namespace std::chrono;
@@ -130,6 +131,28 @@ TEST(KeepAlive, PipelinedRequestsNeverHangOrMix) {
   } else {
     EXPECT_TRUE(c.closed_by_server(seconds(1)));
   }
+}
+
+// A GET with a body (httplib does not read it) or an unparsable request
+// leaves the framing unknown: the connection ends after the answer, so the
+// leftover bytes are never taken for a request.
+TEST(KeepAlive, UnreadBodyOrBadRequestEndsTheConnection) {
+  Stack s;
+  s.start_web();
+  HttpConnection c(s.port());
+  auto a = c.request("GET /limits HTTP/1.1\r\nHost: x\r\nContent-Length: 34\r\n\r\n");
+  EXPECT_EQ(a.status, 200);
+  EXPECT_NE(a.body.find("max_body_bytes"), std::string::npos) << a.body;
+  // The promised body comes after the answer, in its own segment.
+  std::string body = "GET /version HTTP/1.1\r\nHost: x\r\n\r\n";
+  ASSERT_EQ(body.size(), 34u);
+  (void)::send(c.fd(), body.data(), body.size(), MSG_NOSIGNAL);
+  EXPECT_EQ(c.request("", seconds(2)).status, 0) << "the body was served as a request";
+  EXPECT_TRUE(c.closed_by_server(seconds(2)));
+
+  HttpConnection bad(s.port());
+  EXPECT_EQ(bad.request("BLAH\r\n\r\n").status, 400);
+  EXPECT_TRUE(bad.closed_by_server(seconds(2)));
 }
 
 TEST(KeepAlive, ParkedConnectionsLeakNothingAndDoNotDelayShutdown) {
