@@ -25,6 +25,7 @@
 #include <netinet/tcp.h>
 #include <nlohmann/json.hpp>
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <thread>
 
@@ -221,7 +222,7 @@ public:
   void enable_keep_alive(Millis idle) {
     set_keep_alive_max_count(kMaxRequestsPerConnection);
     set_keep_alive_timeout(std::max<time_t>(1, static_cast<time_t>(idle.count() / 1000)));
-    idle_ = std::make_unique<IdleConnections>(idle, kMaxParked, [this](int sock, int served) {
+    idle_ = std::make_unique<IdleConnections>(idle, max_parked(), [this](int sock, int served) {
       // The queue answers 503 itself when full, like for a new connection.
       queue_->enqueue([this, sock, served] { serve(sock, served); });
     });
@@ -243,6 +244,14 @@ public:
 private:
   static constexpr int kMaxRequestsPerConnection = 1000;
   static constexpr size_t kMaxParked = 1000;
+  // Parked connections hold file descriptors: at most a quarter of what the
+  // process may open, so FIFOs, locks and new connections always have room.
+  static size_t max_parked() {
+    struct rlimit rl {};
+    if (::getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+      return kMaxParked;
+    return std::clamp<size_t>(static_cast<size_t>(rl.rlim_cur / 4), 16, kMaxParked);
+  }
   static constexpr Millis kKeepAliveLinger{5};
 
   bool process_and_close_socket(socket_t sock) override {
@@ -295,7 +304,9 @@ private:
       // A pipelined request already read into the stream's buffer would be
       // lost with it: close instead (the client sends it again).
       if (!ok || closed || last || stopping_ || strm.buffered() || t_unread_body) {
-        if (t_unread_body)
+        // Unread bytes at close would reset the connection, and with it the
+        // answer the client has not read yet: drain them first.
+        if (t_unread_body || strm.buffered())
           linger_close(sock);
         else
           ::shutdown(sock, SHUT_RDWR);
@@ -719,9 +730,27 @@ struct WebServer::Impl {
         [early_refusal](const httplib::Request &req, httplib::Response &res) {
           return early_refusal(req, res) ? res.status : 100;
         });
-    svr.set_post_routing_handler([](const httplib::Request &, httplib::Response &res) {
+    // Runs after httplib chose the Connection/Keep-Alive headers and before
+    // it writes them: the last word on whether this connection goes on.
+    svr.set_post_routing_handler([this](const httplib::Request &req, httplib::Response &res) {
       if (!res.has_header("X-Request-Id"))
         res.set_header("X-Request-Id", t_access.id.hex());
+      // Where the next request starts is unknown after a request httplib
+      // could not parse, or one whose body was never read (httplib reads
+      // bodies only for POST, PUT, PATCH, DELETE; our early 413 and 415 skip
+      // it): the connection ends after this answer, and says so.
+      bool reads_body = req.method == "POST" || req.method == "PUT" || req.method == "PATCH" ||
+                        req.method == "DELETE";
+      if ((res.status == 400 && req.path.empty()) ||
+          (!reads_body && (req.get_header_value<uint64_t>("Content-Length") > 0 ||
+                           req.has_header("Transfer-Encoding"))))
+        t_unread_body = true;
+      if (t_unread_body) {
+        res.headers.erase("Keep-Alive");
+        res.set_header("Connection", "close");
+      } else if (cfg.keepalive_ms < 1000) {
+        res.headers.erase("Keep-Alive"); // its timeout is in whole seconds
+      }
     });
     svr.set_logger([this](const httplib::Request &req, const httplib::Response &res) {
       log_access(req, res);
@@ -791,15 +820,6 @@ struct WebServer::Impl {
   }
 
   void log_access(const httplib::Request &req, const httplib::Response &res) {
-    // Where the next request starts is unknown after a request httplib could
-    // not parse, or one whose body it never read (httplib reads bodies only
-    // for POST, PUT, PATCH, DELETE): such a connection ends after this answer.
-    bool reads_body = req.method == "POST" || req.method == "PUT" || req.method == "PATCH" ||
-                      req.method == "DELETE";
-    if (res.status == 400 ||
-        (!reads_body && (req.get_header_value<uint64_t>("Content-Length") > 0 ||
-                         req.has_header("Transfer-Encoding"))))
-      t_unread_body = true;
     auto &a = t_access;
     double secs = std::chrono::duration<double>(Clock::now() - a.start).count();
     int64_t in = std::max(a.bytes_in, static_cast<int64_t>(req.body.size()));

@@ -58,6 +58,7 @@ size_t IdleConnections::parked() {
 }
 
 void IdleConnections::stop() {
+  std::lock_guard<std::mutex> one_at_a_time(stop_m_); // two stoppers, one join
   {
     std::lock_guard<std::mutex> g(m_);
     if (stop_ && !thread_.joinable())

@@ -43,7 +43,7 @@ private:
   const size_t max_;
   const Resume resume_;
   UniqueFd epoll_, wake_;
-  std::mutex m_;
+  std::mutex m_, stop_m_;
   std::map<int, Parked> parked_;
   bool stop_ = false;
   std::thread thread_;

@@ -7,6 +7,7 @@
 #include <set>
 #include <sstream>
 #include <sys/socket.h>
+#include <thread>
 
 using namespace fgtest;
 using namespace std::chrono;
@@ -32,6 +33,7 @@ TEST(KeepAlive, SeveralRequestsShareOneConnection) {
     ASSERT_EQ(a.status, 200) << a.body;
     EXPECT_EQ(a.body, aspell_direct(body));
     EXPECT_NE(a.header("connection"), "close");
+    EXPECT_EQ(a.header("keep-alive"), "timeout=5, max=1000");
   }
   EXPECT_EQ(c.request(kGet).status, 200);
   EXPECT_FALSE(c.closed_by_server(milliseconds(100)));
@@ -72,7 +74,10 @@ TEST(KeepAlive, IdleConnectionIsClosedAfterTheKeepAliveTime) {
   s.start_processor();
   s.start_web();
   HttpConnection c(s.port());
-  ASSERT_EQ(c.request(kGet).status, 200);
+  auto a = c.request(kGet);
+  ASSERT_EQ(a.status, 200);
+  // "Keep-Alive: timeout=" counts whole seconds: under one, it is left out.
+  EXPECT_EQ(a.header("keep-alive"), "");
   auto t0 = steady_clock::now();
   EXPECT_FALSE(c.closed_by_server(milliseconds(150)));
   EXPECT_TRUE(c.closed_by_server(seconds(3)));
@@ -138,10 +143,12 @@ TEST(KeepAlive, PipelinedRequestsNeverHangOrMix) {
 // leftover bytes are never taken for a request.
 TEST(KeepAlive, UnreadBodyOrBadRequestEndsTheConnection) {
   Stack s;
+  s.start_processor();
   s.start_web();
   HttpConnection c(s.port());
   auto a = c.request("GET /limits HTTP/1.1\r\nHost: x\r\nContent-Length: 34\r\n\r\n");
   EXPECT_EQ(a.status, 200);
+  EXPECT_EQ(a.header("connection"), "close") << "the answer says the connection ends";
   EXPECT_NE(a.body.find("max_body_bytes"), std::string::npos) << a.body;
   // The promised body comes after the answer, in its own segment.
   std::string body = "GET /version HTTP/1.1\r\nHost: x\r\n\r\n";
@@ -151,8 +158,21 @@ TEST(KeepAlive, UnreadBodyOrBadRequestEndsTheConnection) {
   EXPECT_TRUE(c.closed_by_server(seconds(2)));
 
   HttpConnection bad(s.port());
-  EXPECT_EQ(bad.request("BLAH\r\n\r\n").status, 400);
+  auto b = bad.request("BLAH\r\n\r\n");
+  EXPECT_EQ(b.status, 400);
+  EXPECT_EQ(b.header("connection"), "close");
   EXPECT_TRUE(bad.closed_by_server(seconds(2)));
+
+  // An answer to a request the application refused (bad JSON) keeps the
+  // connection: its body was read in full.
+  HttpConnection app(s.port());
+  std::string json = "{not json";
+  auto c400 = app.request("POST /check HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                          "Content-Length: " +
+                          std::to_string(json.size()) + "\r\n\r\n" + json);
+  EXPECT_EQ(c400.status, 400) << c400.body;
+  EXPECT_NE(c400.header("connection"), "close");
+  EXPECT_EQ(app.request(kGet).status, 200);
 }
 
 TEST(KeepAlive, ParkedConnectionsLeakNothingAndDoNotDelayShutdown) {
@@ -165,6 +185,8 @@ TEST(KeepAlive, ParkedConnectionsLeakNothingAndDoNotDelayShutdown) {
     ASSERT_EQ(w.request(kGet).status, 200);
   }
   ASSERT_TRUE(eventually([&] { return count_fds(s.web().pid()) > 0; }, seconds(1)));
+  std::this_thread::sleep_for(milliseconds(300)); // the warm-up connection's hang-up is seen
+  int base = count_fds(s.web().pid());
   {
     std::vector<std::unique_ptr<HttpConnection>> conns;
     for (int i = 0; i < 10; ++i) {
@@ -173,7 +195,6 @@ TEST(KeepAlive, ParkedConnectionsLeakNothingAndDoNotDelayShutdown) {
         ASSERT_EQ(conns.back()->request(post_req("helo\n")).status, 200);
     }
   } // clients close: the watcher sees the hang-ups and closes its ends
-  int base = count_fds(s.web().pid());
   EXPECT_TRUE(eventually([&] { return count_fds(s.web().pid()) <= base; }, seconds(3)));
 
   std::vector<std::unique_ptr<HttpConnection>> parked;

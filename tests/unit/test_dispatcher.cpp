@@ -73,44 +73,67 @@ TEST(Dispatcher, WaitersAreServedInArrivalOrder) {
   ASSERT_TRUE(first.ok());
   std::optional<Dispatcher::Claim> holder(std::move(*first));
 
-  std::mutex m;
-  std::vector<int> order;
-  std::vector<std::thread> threads;
-  std::vector<std::promise<void>> done(4);
+  struct Waiters {
+    std::mutex m;
+    std::vector<int> order;
+    std::vector<steady_clock::time_point> got_at;
+    std::promise<void> done[4];
+    bool done_set[4] = {};
+    std::vector<std::thread> threads;
+    void finish(int i) {
+      if (!done_set[i]) {
+        done_set[i] = true;
+        done[i].set_value();
+      }
+    }
+    // Whatever happens above, no thread is left waiting or unjoined.
+    ~Waiters() {
+      for (int i = 0; i < 4; ++i)
+        finish(i);
+      for (auto &t : threads)
+        t.join();
+    }
+  } w;
+  const auto start = steady_clock::now();
   for (int i = 0; i < 4; ++i) {
-    // Waiter 1 gives up early; the others wait long enough.
-    Millis patience = i == 1 ? Millis(600) : Millis(10000);
-    threads.emplace_back([&, i, patience] {
+    // Waiter 1 gives up while the slot is still held; the others wait long enough.
+    Millis patience = i == 1 ? Millis(2000) : Millis(20000);
+    w.threads.emplace_back([&, i, patience] {
       auto c = d.claim(Deadline::in(patience));
       {
-        std::lock_guard<std::mutex> g(m);
-        order.push_back(c.ok() ? i : -i - 10);
+        std::lock_guard<std::mutex> g(w.m);
+        w.order.push_back(c.ok() ? i : -i - 10);
+        w.got_at.push_back(steady_clock::now());
       }
       if (c.ok())
-        done[static_cast<size_t>(i)].get_future().wait();
+        w.done[i].get_future().wait();
     });
     ASSERT_TRUE(
-        fgtest::eventually([&] { return d.waiting() == static_cast<size_t>(i + 1); }, seconds(5)));
+        fgtest::eventually([&] { return d.waiting() == static_cast<size_t>(i + 1); }, seconds(2)));
   }
-  // Waiter 1's deadline passes while the slot is still held.
+  ASSERT_LT(steady_clock::now() - start, Millis(1500)) << "too slow to queue all four in time";
   ASSERT_TRUE(fgtest::eventually([&] { return d.waiting() == 3u; }, seconds(5)));
+  // Each hand-over is the release waking the next in line, not the first in
+  // line looking again after its 100 ms nap.
   auto released_at = steady_clock::now();
   holder.reset();
   for (int i : {0, 2, 3}) {
     ASSERT_TRUE(fgtest::eventually(
         [&] {
-          std::lock_guard<std::mutex> g(m);
-          return !order.empty() && order.back() == i;
+          std::lock_guard<std::mutex> g(w.m);
+          return !w.order.empty() && w.order.back() == i;
         },
         seconds(5)))
         << "waiter " << i;
-    done[static_cast<size_t>(i)].set_value();
+    {
+      std::lock_guard<std::mutex> g(w.m);
+      EXPECT_LT(w.got_at.back() - released_at, Millis(90)) << "waiter " << i;
+    }
+    released_at = steady_clock::now();
+    w.finish(i);
   }
-  // Woken by the release, not by a polling tick: far below the live-cache time.
-  EXPECT_LT(steady_clock::now() - released_at, seconds(2));
-  for (auto &t : threads)
-    t.join();
-  EXPECT_EQ(order, (std::vector<int>{-11, 0, 2, 3}));
+  std::lock_guard<std::mutex> g(w.m);
+  EXPECT_EQ(w.order, (std::vector<int>{-11, 0, 2, 3}));
   EXPECT_EQ(d.waiting(), 0u);
 }
 
