@@ -55,78 +55,75 @@ static int connect_to(int port) {
   return s;
 }
 
+// The whole request. The server reads the whole body before it answers, so
+// sending it all first cannot deadlock (an early 413 just makes send fail).
+static bool send_request(int s, const std::string &req) {
+  size_t off = 0;
+  while (off < req.size()) {
+    ssize_t n = ::send(s, req.data() + off, req.size() - off, MSG_NOSIGNAL);
+    if (n <= 0)
+      return false;
+    off += static_cast<size_t>(n);
+  }
+  return true;
+}
+
 static bool answer_is(const std::string &got, size_t head_end, const std::string &expected) {
   return got.compare(0, 12, "HTTP/1.1 200") == 0 && got.size() - head_end - 4 == expected.size() &&
          got.compare(head_end + 4, std::string::npos, expected) == 0;
+}
+
+// Reads one answer: up to its Content-Length, or to EOF when it has none.
+// `reusable` tells whether the connection may carry another request.
+static bool read_answer(int s, const std::string &expected, bool &reusable) {
+  std::string got;
+  got.reserve(expected.size() + 512);
+  char buf[65536];
+  reusable = false;
+  for (;;) {
+    ssize_t n = ::recv(s, buf, sizeof buf, 0);
+    if (n > 0)
+      got.append(buf, static_cast<size_t>(n));
+    auto end = got.find("\r\n\r\n");
+    if (n <= 0)
+      return end != std::string::npos && answer_is(got, end, expected);
+    if (end == std::string::npos)
+      continue;
+    auto cl = got.find("\r\nContent-Length: ");
+    if (cl == std::string::npos || cl > end)
+      continue; // no length: the answer ends with the connection
+    size_t len = std::strtoull(got.c_str() + cl + 18, nullptr, 10);
+    if (got.size() < end + 4 + len)
+      continue;
+    reusable = got.find("\r\nConnection: close\r\n") > end;
+    return got.size() == end + 4 + len && answer_is(got, end, expected);
+  }
 }
 
 // One request on this thread's kept-alive connection (opened on first use,
 // and again after the server closes it).
 static bool http_keep_alive(int port, const std::string &req, const std::string &expected) {
   thread_local int s = -1;
-  auto drop = [&] {
-    ::close(s);
-    s = -1;
-    return false;
-  };
   if (s < 0 && (s = connect_to(port)) < 0)
     return false;
-  size_t off = 0;
-  while (off < req.size()) {
-    ssize_t n = ::send(s, req.data() + off, req.size() - off, MSG_NOSIGNAL);
-    if (n <= 0)
-      return drop();
-    off += static_cast<size_t>(n);
+  bool reusable = false;
+  bool good = send_request(s, req) && read_answer(s, expected, reusable);
+  if (!good || !reusable) {
+    ::close(s);
+    s = -1;
   }
-  std::string got;
-  got.reserve(expected.size() + 512);
-  char buf[65536];
-  for (;;) {
-    ssize_t n = ::recv(s, buf, sizeof buf, 0);
-    if (n <= 0)
-      return drop();
-    got.append(buf, static_cast<size_t>(n));
-    auto end = got.find("\r\n\r\n");
-    if (end == std::string::npos)
-      continue;
-    auto cl = got.find("\r\nContent-Length: ");
-    if (cl == std::string::npos || cl > end)
-      return drop();
-    size_t len = std::strtoull(got.c_str() + cl + 18, nullptr, 10);
-    if (got.size() < end + 4 + len)
-      continue;
-    bool good = got.size() == end + 4 + len && answer_is(got, end, expected);
-    if (got.find("\r\nConnection: close\r\n") < end)
-      drop();
-    return good;
-  }
+  return good;
 }
 
 static bool http_once(int port, const std::string &req, const std::string &expected) {
   int s = connect_to(port);
   if (s < 0)
     return false;
-  // The server reads the whole body before it answers, so sending it all
-  // first cannot deadlock (an early 413 just makes send fail).
-  size_t off = 0;
-  while (off < req.size()) {
-    ssize_t n = ::send(s, req.data() + off, req.size() - off, MSG_NOSIGNAL);
-    if (n <= 0)
-      break;
-    off += static_cast<size_t>(n);
-  }
-  std::string got;
-  got.reserve(expected.size() + 512);
-  char buf[65536];
-  for (;;) {
-    ssize_t n = ::recv(s, buf, sizeof buf, 0);
-    if (n <= 0)
-      break;
-    got.append(buf, static_cast<size_t>(n));
-  }
+  send_request(s, req); // a 413 may come before all is sent: read it anyway
+  bool reusable = false;
+  bool good = read_answer(s, expected, reusable);
   ::close(s);
-  auto end = got.find("\r\n\r\n");
-  return end != std::string::npos && answer_is(got, end, expected);
+  return good;
 }
 
 static bool floor_once(const char *body_path, const std::string &expected) {
