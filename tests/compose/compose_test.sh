@@ -274,23 +274,12 @@ http() {
     { echo "curl-error:$(tr -d '\n' <"$WORK/curl.err")"; return 0; }
 }
 
-wait_worker_ready() {
-  local limit=$1 t=0 code
-  while [ "$t" -lt "$limit" ]; do
-    code=$(http GET /healthz)
-    [ "$code" = 200 ] && return 0
-    sleep 1
-    t=$((t + 1))
-  done
-  log "  GET /healthz: $code $(head -c 200 "$WORK/body" 2>/dev/null)"
-  return 1
-}
-
-# wait_workers N SECONDS: GET /healthz says "ok: N worker(s)".
+# wait_workers N SECONDS: GET /healthz answers 200 with "ok: N worker(s)"
+# (N empty: any number).
 wait_workers() {
-  local want=$1 limit=$2 t=0
+  local want=${1:+$1 worker} limit=$2 t=0
   while [ "$t" -lt $((limit * 5)) ]; do
-    [ "$(http GET /healthz)" = 200 ] && grep -q "^ok: $want worker" "$WORK/body" && return 0
+    [ "$(http GET /healthz)" = 200 ] && grep -q "^ok: $want" "$WORK/body" && return 0
     sleep 0.2
     t=$((t + 1))
   done
@@ -443,7 +432,7 @@ pass "compose up --build ($(elapsed) s so far)"
 wait_healthy processor 1 120 || fail "processor not healthy within 120 s"
 wait_healthy web 1 60 || fail "web not healthy within 60 s"
 pass "both health checks healthy"
-wait_worker_ready 30 || fail "GET /healthz not 200 within 30 s"
+wait_workers "" 30 || fail "GET /healthz not 200 within 30 s"
 pass "GET /healthz 200: the web sees the worker"
 
 PROC=$(one_of processor)
@@ -536,7 +525,7 @@ while :; do
 done
 pass "restart policy restarted the processor container (RestartCount $restarts0 -> $restarts)"
 wait_healthy processor 1 60 || fail "processor not healthy again within 60 s"
-wait_worker_ready 30 || fail "GET /healthz not 200 again within 30 s"
+wait_workers "" 30 || fail "GET /healthz not 200 again within 30 s"
 check_answer "after the restart"
 
 # ---------------------------------------------------------------------------
