@@ -255,15 +255,6 @@ private:
   static constexpr Millis kKeepAliveLinger{5};
 
   bool process_and_close_socket(socket_t sock) override {
-    if (t_overloaded) {
-      // On the acceptor thread: answer and close at once, no lingering here.
-      send_raw(sock, 503, "Service Unavailable", "fifogate: too many connections waiting\n");
-      ::shutdown(sock, SHUT_WR);
-      ::close(sock);
-      if (on_refused)
-        on_refused(503, "too many connections waiting (WEB_QUEUE)");
-      return true;
-    }
     if (idle_) {
       // Answers go out in two writes (head, body); without this the second
       // waits for the client's delayed ACK on a connection that stays open.
@@ -276,8 +267,16 @@ private:
   // Requests on one connection, `served` of them already answered. Returns
   // when the connection is closed or parked.
   bool serve(int sock, int served) {
-    if (t_overloaded) // resumed while the queue was full
-      return process_and_close_socket(sock);
+    if (t_overloaded) {
+      // On the acceptor (or watcher) thread, for a new or a resumed
+      // connection: answer and close at once, no lingering here.
+      send_raw(sock, 503, "Service Unavailable", "fifogate: too many connections waiting\n");
+      ::shutdown(sock, SHUT_WR);
+      ::close(sock);
+      if (on_refused)
+        on_refused(503, "too many connections waiting (WEB_QUEUE)");
+      return true;
+    }
     bool ok = false;
     for (;;) {
       int head = check_request_head(sock);
