@@ -29,6 +29,14 @@ constexpr Millis kCoalesce(2);
 // long (the pipe holds 64 KiB, far more than aspell writes meanwhile). The
 // last block is read the moment it comes, so a short answer is never delayed.
 constexpr Millis kStdoutRest(1);
+// A command started for one request answers only when it has exited (the
+// web waits for the end record), and aspell writes and flushes every output
+// line (one per word): reading each as it comes woke the worker about seven
+// times for one sentence. So its stdout is read at exit, or every this long
+// while it runs (aspell writes far less than a pipe holds meanwhile)...
+constexpr Millis kPerRequestRest(20);
+// ...unless a read finds this much: a fast producer is read as it writes.
+constexpr size_t kFastProducer = 16384;
 
 class Runner {
 public:
@@ -325,7 +333,9 @@ void Runner::read_child_stdout() {
     emit_output(std::string_view(buf, r.bytes));
   }
   auto now = Clock::now();
-  if (rest && r.bytes < sizeof buf && now - last_stdout_read_ < kStdoutRest)
+  if (ispell_ && !warm_)
+    stdout_rest_until_ = r.bytes < kFastProducer ? now + kPerRequestRest : now;
+  else if (rest && r.bytes < sizeof buf && now - last_stdout_read_ < kStdoutRest)
     stdout_rest_until_ = now + kStdoutRest;
   last_stdout_read_ = now;
 }
@@ -425,11 +435,15 @@ RunResult Runner::run() {
       owned_.emplace(std::move(*c));
       child_ = &*owned_;
       stdout_open_ = stderr_open_ = true;
+      if (ispell_)
+        stdout_rest_until_ = Clock::now() + kPerRequestRest; // its banner can wait too
     } else {
       fail(Outcome::spawn_failed, c.error().message());
     }
   }
   take_input_records();
+  if (stdin_wanted())
+    write_child_stdin(); // a small body fits the pipe: no poll needed to send it
 
   bool exited = !child_;
   for (;;) {
@@ -464,7 +478,8 @@ RunResult Runner::run() {
       i_in = add(in_.reader.fd(), POLLIN);
     if (stdin_wanted())
       i_stdin = add(child_->stdin_fd().get(), POLLOUT);
-    bool stdout_resting = Clock::now() < stdout_rest_until_;
+    // Once the command has exited, everything left in the pipe is read now.
+    bool stdout_resting = !(owned_ && exited) && Clock::now() < stdout_rest_until_;
     if (stdout_open_ && !stdout_resting && out_batch_.bytes() + unframed_.size() < kMaxPending)
       i_stdout = add(child_->stdout_fd().get(), POLLIN);
     if (stderr_open_)
