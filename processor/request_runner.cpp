@@ -18,22 +18,20 @@ constexpr size_t kReadChunk = 65536;
 // Stop reading a side when this much waits for the other: bounded memory,
 // and the pipes push back on whoever is too fast.
 constexpr size_t kMaxPending = 1 << 20;
-// aspell flushes after every line; framing each line as its own record would
-// cost a write and a wake-up of the web per line. Output is framed in full
-// records as it comes, and the rest once the answer is complete or has waited
-// this long.
-constexpr Millis kCoalesce(2);
-// For the same reason an ispell command's stdout is not read line by line:
-// while more than one answer block is still due and output streams in small
-// pieces (reads less than this apart), let it collect in the pipe for this
-// long (the pipe holds 64 KiB, far more than aspell writes meanwhile). The
-// last block is read the moment it comes, so a short answer is never delayed.
+// Output goes to the web in full records as it comes; the rest waits for the
+// end record (one write): the web answers only once the command is done, so a
+// partial record sent early would only cost a write and a wake-up of the web.
+//
+// aspell writes and flushes every output line (one per word), so reading
+// each as it comes would wake the worker as often. In warm mode, while more
+// than one answer block is still due and output streams in small pieces
+// (reads less than this apart), it collects in the pipe for this long (the
+// pipe holds 64 KiB, far more than aspell writes meanwhile). The last block
+// is read the moment it comes, so a short answer is never delayed.
 constexpr Millis kStdoutRest(1);
-// A command started for one request answers only when it has exited (the
-// web waits for the end record), and aspell writes and flushes every output
-// line (one per word): reading each as it comes woke the worker about seven
-// times for one sentence. So its stdout is read at exit, or every this long
-// while it runs (aspell writes far less than a pipe holds meanwhile)...
+// A command started for one request is done only when it exits: its stdout
+// is read then, or every this long while it runs (about seven wake-ups fewer
+// for one sentence; aspell writes far less than a pipe holds meanwhile)...
 constexpr Millis kPerRequestRest(20);
 // ...unless a read finds this much: a fast producer is read as it writes.
 constexpr size_t kFastProducer = 16384;
@@ -68,7 +66,7 @@ private:
   void frame_unframed();
   void flush_output();
   void finish_output();
-  void send_status();
+  void send_status(const std::string &encoded);
   bool stdin_wanted() const {
     return child_ && child_->stdin_fd() &&
            (to_child_pos_ < to_child_.size() || (body_ended_ && !warm_));
@@ -108,7 +106,6 @@ private:
   bool detached_ = false; // nobody reads the output FIFO for us
   ispell::OutputFixer fixer_;
   std::string unframed_;                  // output not yet in a record
-  Clock::time_point unframed_since_{};    // when its first byte came
   RecordBatcher out_batch_;               // records waiting for room in the output FIFO
   bool check_exit_ = true;                // the pidfd fired (or there is none): look
   Clock::time_point stdout_rest_until_{}; // stdout is left alone until then
@@ -272,16 +269,12 @@ void Runner::emit_output(std::string_view bytes) {
   out_sent_ += static_cast<int64_t>(bytes.size());
   if (detached_ || bytes.empty())
     return;
-  if (unframed_.empty())
-    unframed_since_ = Clock::now();
   unframed_.append(bytes);
   size_t full = unframed_.size() - unframed_.size() % frame::kMaxPayload;
   for (size_t off = 0; off < full; off += frame::kMaxPayload)
     out_batch_.add(frame::encode(frame::Kind::data, id_,
                                  std::string_view(unframed_).substr(off, frame::kMaxPayload)));
   unframed_.erase(0, full);
-  if (!unframed_.empty() && full > 0)
-    unframed_since_ = Clock::now();
 }
 
 void Runner::frame_unframed() {
@@ -388,15 +381,12 @@ void Runner::finish_output() {
   out_.reset();
 }
 
-void Runner::send_status() {
-  auto &s = result_.status;
-  s.duration_ms = std::chrono::duration_cast<Millis>(Clock::now() - start_).count();
+void Runner::send_status(const std::string &msg) {
   auto fd = try_open_fifo_writer(ch_.status_path);
   if (!fd)
     return; // ENXIO: nobody waits for this status any more
   // A reader that holds the status FIFO but never reads must not hold the worker.
   Deadline d = Deadline::in(Millis(2000)).earlier(hard_deadline_);
-  std::string msg = encode_status(s);
   bool first = true;
   std::string_view rest = msg;
   while (first || !rest.empty()) {
@@ -492,8 +482,6 @@ RunResult Runner::run() {
     Deadline wake = forced_ ? hard_deadline_ : deadline_.earlier(hard_deadline_);
     if (child_ && (warm_ || !exited) && child_->exit_fd() < 0)
       wake = wake.earlier(Deadline::in(Millis(5))); // no pidfd: look now and then
-    if (!unframed_.empty())
-      wake = wake.earlier(Deadline(unframed_since_ + kCoalesce));
     if (stdout_open_ && stdout_resting)
       wake = wake.earlier(Deadline(stdout_rest_until_));
     int r = ::poll(p, static_cast<nfds_t>(n), wake.poll_timeout_ms());
@@ -503,10 +491,6 @@ RunResult Runner::run() {
     }
     if (r > 0 && i_exit >= 0 && p[i_exit].revents)
       check_exit_ = true;
-    if (!unframed_.empty() && Clock::now() - unframed_since_ >= kCoalesce) {
-      frame_unframed();
-      flush_output();
-    }
     if (r <= 0)
       continue;
     if (i_in >= 0 && p[i_in].revents)
@@ -563,8 +547,19 @@ RunResult Runner::run() {
     s.outcome = Outcome::failed;
     s.message = "no ispell banner in the output: is PROC_COMMAND an ispell-style checker?";
   }
-  finish_output();
-  send_status();
+  s.duration_ms = std::chrono::duration_cast<Millis>(Clock::now() - start_).count();
+  std::string status = encode_status(s);
+  // A status of one record (any but a long stderr) goes first: it waits in
+  // its FIFO while the end record wakes the web, which then finds it there
+  // instead of sleeping once more. A longer one could fill that FIFO, which
+  // the web reads only after the output: it goes last.
+  if (status.size() <= frame::kMaxPayload) {
+    send_status(status);
+    finish_output();
+  } else {
+    finish_output();
+    send_status(status);
+  }
   return std::move(result_);
 }
 
