@@ -52,7 +52,8 @@ private:
   Result<std::optional<Claim>> try_slots(const std::vector<int> &live, bool &someone_else_holds);
   std::vector<int> live_slots_locked();
   void released(int slot);
-  void leave_queue(Waiter *w); // m_ held; wakes the next in line
+  void leave_queue(Waiter *w);    // m_ held; wakes the next in line
+  bool any_slot_not_ours() const; // m_ held
 
   const Config &cfg_;
   std::mutex m_;

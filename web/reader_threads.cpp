@@ -14,7 +14,11 @@ void ReaderThreads::loop(Slot &s) {
       task = nullptr; // its captures go before the waiter is told
       l.lock();
       s.done = true;
+      // Told after unlocking, or the waiter wakes only to block on the mutex.
+      // The slot outlives this call: it is freed only after this thread is joined.
+      l.unlock();
       s.cv.notify_all();
+      l.lock();
       continue;
     }
     return; // stop, and nothing left to run
