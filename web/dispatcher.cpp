@@ -27,18 +27,9 @@ void Dispatcher::released(int slot) {
 void Dispatcher::leave_queue(Waiter *w) {
   bool was_first = !queue_.empty() && queue_.front() == w;
   queue_.erase(std::find(queue_.begin(), queue_.end(), w));
-  // The next in line may be able to go now, if a slot is free here. If all
-  // are ours, the next release wakes it: waking it now would only put it
-  // back to sleep (one wasted switch per queued request under load).
-  if (was_first && !queue_.empty() && any_slot_not_ours())
+  // The next in line may be able to go now: there may be more free slots.
+  if (was_first && !queue_.empty())
     queue_.front()->cv.notify_one();
-}
-
-bool Dispatcher::any_slot_not_ours() const {
-  for (int k : live_cache_)
-    if (!busy_[static_cast<size_t>(k)])
-      return true;
-  return live_cache_.empty(); // it looks for workers itself; let it
 }
 
 std::vector<int> Dispatcher::live_slots() {

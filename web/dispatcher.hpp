@@ -52,8 +52,7 @@ private:
   Result<std::optional<Claim>> try_slots(const std::vector<int> &live, bool &someone_else_holds);
   std::vector<int> live_slots_locked();
   void released(int slot);
-  void leave_queue(Waiter *w);    // m_ held; wakes the next in line
-  bool any_slot_not_ours() const; // m_ held
+  void leave_queue(Waiter *w); // m_ held; wakes the next in line
 
   const Config &cfg_;
   std::mutex m_;
