@@ -31,9 +31,10 @@ constexpr size_t kMaxPending = 1 << 20;
 constexpr Millis kStdoutRest(1);
 // A command started for one request is done only when it exits: its stdout
 // is read then, or every this long while it runs (about seven wake-ups fewer
-// for one sentence; aspell writes far less than a pipe holds meanwhile)...
+// for one sentence; aspell writes about 25 KB in this time on a large text)...
 constexpr Millis kPerRequestRest(20);
-// ...unless a read finds this much: a fast producer is read as it writes.
+// ...unless it writes at least this much in this time: a fast producer is read
+// as it writes, until a whole period passes with less.
 constexpr size_t kFastProducer = 16384;
 
 class Runner {
@@ -61,12 +62,13 @@ private:
   void read_input();
   void write_child_stdin();
   void read_child_stdout();
+  void pace_per_request_stdout(Clock::time_point now, size_t bytes);
   void read_child_stderr();
   void emit_output(std::string_view bytes);
   void frame_unframed();
   void flush_output();
   void finish_output();
-  void send_status(const std::string &encoded);
+  bool send_status(const std::string &encoded);
   bool stdin_wanted() const {
     return child_ && child_->stdin_fd() &&
            (to_child_pos_ < to_child_.size() || (body_ended_ && !warm_));
@@ -110,6 +112,9 @@ private:
   bool check_exit_ = true;                // the pidfd fired (or there is none): look
   Clock::time_point stdout_rest_until_{}; // stdout is left alone until then
   Clock::time_point last_stdout_read_{};
+  Clock::time_point rate_since_{}; // per-request mode: stdout bytes counted since then
+  size_t rate_bytes_ = 0;
+  bool fast_producer_ = false;
   int64_t out_sent_ = 0; // payload bytes framed for the web (after ispell fixing)
 };
 
@@ -327,10 +332,22 @@ void Runner::read_child_stdout() {
   }
   auto now = Clock::now();
   if (ispell_ && !warm_)
-    stdout_rest_until_ = r.bytes < kFastProducer ? now + kPerRequestRest : now;
+    pace_per_request_stdout(now, r.bytes);
   else if (rest && r.bytes < sizeof buf && now - last_stdout_read_ < kStdoutRest)
     stdout_rest_until_ = now + kStdoutRest;
   last_stdout_read_ = now;
+}
+
+void Runner::pace_per_request_stdout(Clock::time_point now, size_t bytes) {
+  rate_bytes_ += bytes;
+  if (now - rate_since_ >= kPerRequestRest) {
+    fast_producer_ = rate_bytes_ >= kFastProducer;
+    rate_bytes_ = 0;
+    rate_since_ = now;
+  } else if (rate_bytes_ >= kFastProducer) {
+    fast_producer_ = true;
+  }
+  stdout_rest_until_ = fast_producer_ ? now : now + kPerRequestRest;
 }
 
 void Runner::read_child_stderr() {
@@ -381,10 +398,10 @@ void Runner::finish_output() {
   out_.reset();
 }
 
-void Runner::send_status(const std::string &msg) {
+bool Runner::send_status(const std::string &msg) {
   auto fd = try_open_fifo_writer(ch_.status_path);
   if (!fd)
-    return; // ENXIO: nobody waits for this status any more
+    return false; // ENXIO: nobody waits for this status any more
   // A reader that holds the status FIFO but never reads must not hold the worker.
   Deadline d = Deadline::in(Millis(2000)).earlier(hard_deadline_);
   bool first = true;
@@ -395,9 +412,9 @@ void Runner::send_status(const std::string &msg) {
     rest.remove_prefix(piece.size());
     auto rec = frame::encode(frame::Kind::status, id_, piece, rest.empty());
     if (!write_atomic(fd->get(), rec, d, "write " + ch_.status_path))
-      return;
+      return false;
   }
-  result_.delivered = true;
+  return true;
 }
 
 RunResult Runner::run() {
@@ -425,8 +442,10 @@ RunResult Runner::run() {
       owned_.emplace(std::move(*c));
       child_ = &*owned_;
       stdout_open_ = stderr_open_ = true;
-      if (ispell_)
-        stdout_rest_until_ = Clock::now() + kPerRequestRest; // its banner can wait too
+      if (ispell_) {
+        rate_since_ = Clock::now();
+        stdout_rest_until_ = rate_since_ + kPerRequestRest; // its banner can wait too
+      }
     } else {
       fail(Outcome::spawn_failed, c.error().message());
     }
@@ -553,13 +572,15 @@ RunResult Runner::run() {
   // its FIFO while the end record wakes the web, which then finds it there
   // instead of sleeping once more. A longer one could fill that FIFO, which
   // the web reads only after the output: it goes last.
+  bool status_sent;
   if (status.size() <= frame::kMaxPayload) {
-    send_status(status);
+    status_sent = send_status(status);
     finish_output();
   } else {
     finish_output();
-    send_status(status);
+    status_sent = send_status(status);
   }
+  result_.delivered = status_sent && !detached_;
   return std::move(result_);
 }
 

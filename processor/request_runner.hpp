@@ -46,7 +46,7 @@ struct RunResult {
   std::string lang;       // the dictionary asked for, if any (for the log)
   int64_t out_bytes = 0;  // stdout bytes relayed
   int64_t in_bytes = 0;   // body bytes received
-  bool delivered = false; // the status reached a reader
+  bool delivered = false; // the output's end and the status reached the reader
   // A begin record of another request that arrived while this one was still
   // receiving its body: the sender gave up and a new request started.
   std::optional<frame::Record> next_begin;

@@ -56,7 +56,7 @@ void log_result(const RunResult &r) {
   line += " in=" + std::to_string(r.in_bytes) + "B out=" + std::to_string(r.out_bytes) + "B " +
           std::to_string(s.duration_ms) + "ms";
   if (!r.delivered)
-    line += " status=undelivered";
+    line += " answer=undelivered";
   if (!s.message.empty())
     line += " msg=\"" + s.message + "\"";
   say(line);
