@@ -132,3 +132,29 @@ TEST(Answers, SixteenConcurrentClientsGetTheirOwnAnswers) {
   }
   EXPECT_EQ(ids.size(), static_cast<size_t>(n));
 }
+
+// Per-request mode leaves an ispell-style command's stdout in the pipe for
+// 20 ms at a time (aspell writes one line per word). A command that writes
+// fast must still be read as it writes: at one 64 KiB pipe per 20 ms, these
+// 48 MB would take at least 15 s, past the command's timeout; read as they
+// come they take about 0.5 s (2 s under ASan).
+TEST(Answers, AFastIspellStyleProducerIsNotHeldToThePipesPace) {
+#if defined(__SANITIZE_THREAD__)
+  GTEST_SKIP() << "under TSan the relay itself is not much faster than that pace";
+#endif
+  Stack s(Env{{"PROC_PROTOCOL", "ispell"},
+              {"PROC_TIMEOUT_MS", "10000"},
+              {"PROC_COMMAND", "sh -c 'echo \"@(#) fake ispell\"; cat >/dev/null; "
+                               "yes \"*\" | head -c 48000000; echo'"}});
+  s.start_processor();
+  s.start_web();
+  auto a = http_post(s.port(), "/process", "word\n", {}, seconds(30));
+  ASSERT_EQ(a.status, 200) << a.body.substr(0, 300);
+  std::string expect = "@(#) fake ispell\n";
+  expect.reserve(48000000 + 32);
+  for (int i = 0; i < 24000000; ++i)
+    expect += "*\n";
+  expect += "\n";
+  EXPECT_EQ(a.body.size(), expect.size());
+  EXPECT_TRUE(a.body == expect);
+}
