@@ -370,11 +370,14 @@ TEST(Api, OneAccessLineOnEachSideWithTheSameRequestId) {
   std::string id = a.header("x-request-id");
   ASSERT_EQ(id.size(), 16u);
   EXPECT_EQ(b.header("x-request-id").size(), 16u) << "every answer carries a request id";
-  // Each side logs once its answer is out: wait for both lines.
+  // Each side logs once its answer is out (two connections: in either
+  // order): wait for all three lines.
   ASSERT_TRUE(eventually(
       [&] {
+        std::string web = s.web_log();
         return s.processor_log().find("req=" + id) != std::string::npos &&
-               s.web_log().find("req=" + b.header("x-request-id")) != std::string::npos;
+               web.find("req=" + id) != std::string::npos &&
+               web.find("req=" + b.header("x-request-id")) != std::string::npos;
       },
       seconds(5)));
   std::string web = s.web_log(), proc = s.processor_log();
