@@ -43,8 +43,9 @@ constexpr Millis kIoTimeout(5000);     // each read or write on the socket
 constexpr Millis kBodyTimeout(120000); // the whole body, however it trickles in
 constexpr Millis kLingerTimeout(1000); // draining an unread body before closing
 
-thread_local bool t_overloaded = false;  // set while the acceptor rejects a connection
-thread_local bool t_unread_body = false; // the response went out before the body was read
+thread_local bool t_overloaded = false;   // set while the acceptor rejects a connection
+thread_local bool t_unread_body = false;  // the response went out before the body was read
+thread_local bool t_body_follows = false; // the response head is followed by a body
 
 // One request's facts for its access-log line, filled in while it is served
 // (a connection carries one request, on one thread, start to end).
@@ -95,12 +96,25 @@ public:
   ssize_t write(const char *ptr, size_t size) override {
     if (poll_one(sock_, POLLOUT, Deadline::in(kIoTimeout)) <= 0)
       return -1;
+    // httplib writes the head and the body separately: the head is held
+    // back (MSG_MORE) so both leave in one segment, one wake-up of the client.
+    bool head = t_body_follows && !wrote_;
     for (;;) {
-      ssize_t n = ::send(sock_, ptr, size, MSG_NOSIGNAL);
+      ssize_t n = ::send(sock_, ptr, size, MSG_NOSIGNAL | (head ? MSG_MORE : 0));
       if (n < 0 && errno == EINTR)
         continue;
+      wrote_ = true;
+      held_ = head && n > 0;
       return n;
     }
+  }
+  // Sends what MSG_MORE held back, if no write followed it.
+  void push() {
+    if (!held_)
+      return;
+    int one = 1;
+    ::setsockopt(sock_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one); // pushes pending data
+    held_ = false;
   }
   void get_remote_ip_and_port(std::string &ip, int &port) const override {
     endpoint(true, ip, port);
@@ -151,6 +165,8 @@ public:
 private:
   char buf_[4096];
   size_t pos_ = 0, len_ = 0;
+  bool wrote_ = false; // the head went out
+  bool held_ = false;  // the last write was held back by MSG_MORE
 };
 
 void send_raw(int sock, int status, const char *reason, const std::string &body) {
@@ -297,8 +313,10 @@ private:
       bool closed = false;
       bool last = !idle_ || stopping_ || served + 1 >= kMaxRequestsPerConnection;
       t_unread_body = false;
+      t_body_follows = false;
       t_access = Access{Clock::now(), RequestId::random(), 0, {}, {}};
       ok = process_request(strm, last, closed, nullptr);
+      strm.push();
       ++served;
       // A pipelined request already read into the stream's buffer would be
       // lost with it: close instead (the client sends it again).
@@ -734,6 +752,7 @@ struct WebServer::Impl {
     svr.set_post_routing_handler([this](const httplib::Request &req, httplib::Response &res) {
       if (!res.has_header("X-Request-Id"))
         res.set_header("X-Request-Id", t_access.id.hex());
+      t_body_follows = req.method != "HEAD" && !res.body.empty();
       // Where the next request starts is unknown after a request httplib
       // could not parse, or one whose body was never read (httplib reads
       // bodies only for POST, PUT, PATCH, DELETE; our early 413 and 415 skip

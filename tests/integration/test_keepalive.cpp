@@ -210,3 +210,32 @@ TEST(KeepAlive, ParkedConnectionsLeakNothingAndDoNotDelayShutdown) {
   for (auto &c : parked)
     EXPECT_TRUE(c->closed_by_server(seconds(1)));
 }
+
+// The head of an answer with a body is held back (MSG_MORE) to leave with
+// the body; an answer without one (HEAD) must still go out whole, and the
+// connection carry on with the next request.
+TEST(KeepAlive, HeadAnswersHaveNoBodyAndTheConnectionGoesOn) {
+  Stack s;
+  s.start_processor();
+  s.start_web();
+  HttpConnection c(s.port());
+  std::string head = "HEAD / HTTP/1.1\r\nHost: x\r\n\r\n";
+  ASSERT_EQ(::send(c.fd(), head.data(), head.size(), MSG_NOSIGNAL),
+            static_cast<ssize_t>(head.size()));
+  std::string got;
+  char buf[4096];
+  auto until = steady_clock::now() + seconds(10);
+  while (got.find("\r\n\r\n") == std::string::npos && steady_clock::now() < until) {
+    ssize_t n = ::recv(c.fd(), buf, sizeof buf, MSG_DONTWAIT);
+    if (n > 0)
+      got.append(buf, static_cast<size_t>(n));
+    else
+      std::this_thread::sleep_for(milliseconds(2));
+  }
+  ASSERT_EQ(got.substr(0, 15), "HTTP/1.1 200 OK") << got;
+  EXPECT_NE(got.find("Content-Length: "), std::string::npos) << got;
+  EXPECT_EQ(got.substr(got.find("\r\n\r\n") + 4), ""); // no body bytes
+  auto a = c.request(post_req("helo wrld\n"));
+  ASSERT_EQ(a.status, 200) << a.body;
+  EXPECT_EQ(a.body, aspell_direct("helo wrld\n"));
+}
