@@ -7,7 +7,7 @@
 #   WORKERS        workers for the pool rows     [2 x nproc: a worker idles while its
 #                  next request is handed over, so twice the cores keep them busy]
 #   SOAK_SECONDS   if set, also a web-RSS soak run of that length (warm, small, c=8)
-#   PAIRED_ROUNDS  rounds of the paired comparison (small, c=8)  [7]
+#   PAIRED_ROUNDS  rounds of the paired comparison (small, c=8)  [9]
 #   PAIRED_SECONDS length of each measurement in a round           [4]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -99,7 +99,7 @@ printf '%s' "$mem"
 # again in rounds, floor and fifogate back to back, and each round's ratio
 # is printed with the median over the rounds. Every other round runs in the
 # opposite order, so a slow drift of the machine favours neither side.
-rounds=${PAIRED_ROUNDS:-7}
+rounds=${PAIRED_ROUNDS:-9}
 psecs=${PAIRED_SECONDS:-4}
 if [ "$rounds" -gt 0 ]; then
   port=$((port + 1)); start_stack per-request "$workers" "$port"; per_port=$port
