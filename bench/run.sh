@@ -130,9 +130,9 @@ fi
 if [ -n "${SOAK_SECONDS:-}" ]; then
   port=$((port + 1))
   start_stack warm "$workers" "$port"
-  # RSS climbs for the first ~15 s under load (the pool's thread stacks and
+  # RSS climbs for the first 15-30 s under load (the pool's thread stacks and
   # malloc's arenas reach their working size), then stays flat: measure after.
-  "$bin/bench/fifogate-loadgen" http "$port" "$out/small.txt" "$out/small.expected" 8 20 >/dev/null || true
+  "$bin/bench/fifogate-loadgen" http "$port" "$out/small.txt" "$out/small.expected" 8 30 >/dev/null || true
   before=$(awk '/VmRSS/ {print $2}' "/proc/$web_pid/status")
   r=$("$bin/bench/fifogate-loadgen" http "$port" "$out/small.txt" "$out/small.expected" 8 "$SOAK_SECONDS" || true)
   after=$(awk '/VmRSS/ {print $2}' "/proc/$web_pid/status")
