@@ -435,6 +435,8 @@ RunResult Runner::run() {
       child_ = &warm_->child();
       stdout_open_ = stderr_open_ = true;
       emit_output(warm_->banner());
+      // Answer blocks are counted to know when the answer is complete.
+      escaper_ = ispell::InputEscaper(ispell::answers_empty_lines(warm_->banner()));
     }
   } else if (!forced_) {
     auto c = ChildProcess::spawn(argv_);

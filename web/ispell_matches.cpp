@@ -1,4 +1,5 @@
 #include "ispell_matches.hpp"
+#include "fifogate/ispell.hpp"
 #include <charconv>
 #include <optional>
 
@@ -20,14 +21,15 @@ struct TextLine {
   size_t length = 0; // its characters
 };
 
-std::vector<TextLine> answered_lines(std::string_view text) {
+std::vector<TextLine> answered_lines(std::string_view text, bool empty_lines_answered) {
   std::vector<TextLine> out;
   size_t start = 0;
   for (size_t number = 1;; ++number) {
     size_t nl = text.find('\n');
     std::string_view piece = text.substr(0, nl);
     size_t length = count_code_points(piece);
-    if (!piece.empty()) // aspell prints nothing at all for an empty line
+    // aspell prints nothing at all for an empty line; hunspell an empty block.
+    if (!piece.empty() || (empty_lines_answered && nl != std::string_view::npos))
       out.push_back(TextLine{number, start, length});
     if (nl == std::string_view::npos)
       return out;
@@ -115,7 +117,7 @@ Result<std::vector<SpellMatch>> ispell_matches(std::string_view output, std::str
   if (!banner || banner->substr(0, 4) != "@(#)")
     return Error::logic("the answer does not start with an ispell banner (\"@(#) ...\")");
   std::vector<SpellMatch> matches;
-  for (const TextLine &tl : answered_lines(text)) {
+  for (const TextLine &tl : answered_lines(text, ispell::answers_empty_lines(*banner))) {
     for (;;) {
       auto l = out.next();
       if (!l)

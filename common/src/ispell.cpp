@@ -9,6 +9,8 @@ void InputEscaper::feed(std::string_view in, std::string &out) {
     if (at_line_start_ && c != '\n') {
       out += '^';
       ++answered_lines_;
+    } else if (at_line_start_ && empty_lines_answered_) {
+      ++answered_lines_;
     }
     out += c;
     at_line_start_ = (c == '\n');
@@ -20,6 +22,10 @@ void InputEscaper::finish(std::string &out) {
     out += '\n';
     at_line_start_ = true;
   }
+}
+
+bool answers_empty_lines(std::string_view banner) {
+  return banner.find("Aspell") == std::string_view::npos;
 }
 
 // Lowers the number that ends at `end` (exclusive) by one.

@@ -94,6 +94,18 @@ TEST(IspellMatches, EmptyLinesGetNoBlockButCountForPositions) {
   EXPECT_EQ(w[0].line, 2u);
 }
 
+TEST(IspellMatches, HunspellAnswersEmptyLinesWithAnEmptyBlock) {
+  const std::string banner =
+      "@(#) International Ispell Version 3.2.06 (but really Hunspell 1.7.1)\n";
+  std::string text = "a\n\n\nhelo\n\n";
+  auto m = parse_ok(banner + "*\n\n\n\n& helo 1 0: hello\n\n\n", text);
+  ASSERT_EQ(m.size(), 1u);
+  EXPECT_EQ(m[0].offset, 4u);
+  EXPECT_EQ(m[0].line, 4u);
+  // Read as aspell's answer, the same blocks do not add up.
+  EXPECT_FALSE(ispell_matches(kBanner + "*\n\n\n\n& helo 1 0: hello\n\n\n", text).ok());
+}
+
 TEST(IspellMatches, EveryKindOfAnswerLine) {
   auto m = parse_ok(kBanner + "*\n-\n+ run\n# xyzzy 14\n? grr 0 18: grrr\n\n",
                     "ok ok-ok runs xyzzy grr");

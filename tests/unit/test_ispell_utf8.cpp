@@ -32,6 +32,26 @@ TEST(IspellInput, SplitsAnywhereGiveTheSameResult) {
   }
 }
 
+// hunspell (and ispell) answer an empty line with an empty block, aspell
+// with nothing: warm mode counts blocks to know when an answer is complete.
+TEST(IspellInput, EmptyLinesCountAsAnsweredForCheckersThatAnswerThem) {
+  for (bool answered : {false, true}) {
+    ispell::InputEscaper e(answered);
+    std::string out;
+    e.feed("a\n\nb\n\n", out);
+    e.feed("\nc", out);
+    e.finish(out);
+    EXPECT_EQ(out, "^a\n\n^b\n\n\n^c\n"); // the bytes sent never change
+    EXPECT_EQ(e.answered_lines(), answered ? 6u : 3u);
+  }
+  EXPECT_FALSE(ispell::answers_empty_lines(
+      "@(#) International Ispell Version 3.1.20 (but really Aspell 0.60.8)\n"));
+  EXPECT_TRUE(ispell::answers_empty_lines(
+      "@(#) International Ispell Version 3.2.06 (but really Hunspell 1.7.1)\n"));
+  EXPECT_TRUE(
+      ispell::answers_empty_lines("@(#) International Ispell Version 3.4.05 11 Mar 2022\n"));
+}
+
 TEST(IspellOutput, OffsetsLoseTheCaret) {
   EXPECT_EQ(ispell::fix_line("& helo 23 1: hello, help"), "& helo 23 0: hello, help");
   EXPECT_EQ(ispell::fix_line("& wrld 46 12: weld"), "& wrld 46 11: weld");

@@ -7,18 +7,23 @@ namespace fifogate::ispell {
 
 // aspell -a / hunspell -a treat a line that starts with * & @ + - ~ # ! % ^ $
 // as a command (add to the personal dictionary, save it, change options...).
-// Prefixing every non-empty line with '^' makes each line plain text, and
-// empty lines stay empty because aspell prints nothing for them.
+// Prefixing every non-empty line with '^' makes each line plain text. Empty
+// lines stay empty, so each checker answers them as it would unescaped.
 class InputEscaper {
 public:
+  // Whether the checker answers an empty line with an (empty) answer block:
+  // hunspell and ispell do, aspell prints nothing.
+  explicit InputEscaper(bool empty_lines_answered = false)
+      : empty_lines_answered_(empty_lines_answered) {}
   // Appends the escaped form of `in` to `out`.
   void feed(std::string_view in, std::string &out);
   // Ends a last line that has no newline, so the checker answers it.
   void finish(std::string &out);
-  // Lines that will produce an answer block (non-empty lines fed so far).
+  // Lines fed so far that will produce an answer block.
   size_t answered_lines() const { return answered_lines_; }
 
 private:
+  bool empty_lines_answered_;
   bool at_line_start_ = true;
   size_t answered_lines_ = 0;
 };
@@ -42,6 +47,10 @@ private:
   bool banner_seen_ = false;
   bool first_line_ = true;
 };
+
+// From a checker's banner line: does it answer empty lines? Only aspell is
+// known not to ("... (but really Aspell 0.60.8)").
+bool answers_empty_lines(std::string_view banner);
 
 // Rewrites one output line (without its newline).
 std::string fix_line(std::string_view line);
