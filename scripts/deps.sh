@@ -15,6 +15,7 @@ pkgs=(
 )
 if [[ "${1:-}" == test ]]; then
   pkgs+=(libgtest-dev curl clang-format)  # GoogleTest; curl for the compose test; format check
+  pkgs+=(hunspell hunspell-en-us)         # the other -a checker, tested in warm mode
   # The page test (tests/browser/page_test.py): headless Chromium driven over
   # WebDriver by a standard-library Python script; a font to render the page with.
   pkgs+=(chromium chromium-driver python3 fonts-dejavu-core)

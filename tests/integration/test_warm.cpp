@@ -98,3 +98,40 @@ TEST(Warm, ConfigRefusesWarmModeForRawCommands) {
   EXPECT_EQ(WEXITSTATUS(*st), 100);
   EXPECT_NE(read_file(s.dir() + "/p.log").find("PROC_MODE=warm needs"), std::string::npos);
 }
+
+// hunspell answers an empty line with an empty block where aspell prints
+// nothing: warm mode must count those blocks, or it takes an answer for
+// complete too early (and the rest spills into the next request) or for
+// too long. Every answer equals hunspell's own, in either mode, request
+// after request, and /check places the words right.
+TEST(Warm, HunspellAnswersWithEmptyLinesAreWholeAndByteIdentical) {
+  const std::string cmd = "hunspell -a -d en_US";
+  Stack warm(Env{{"PROC_MODE", "warm"}, {"PROC_COMMAND", cmd}});
+  warm.start_processor();
+  warm.start_web();
+  Stack cold(Env{{"PROC_COMMAND", cmd}});
+  cold.start_processor();
+  cold.start_web();
+  std::vector<std::string> texts = {"helo wrld\n\nsecnd paragraph\n\n\nlast",
+                                    "\n\n\n",
+                                    "",
+                                    gpl3(),
+                                    "one line, no mistake\n",
+                                    "\n\nZürich naïve zzüber\n\n"};
+  for (int round = 0; round < 2; ++round)
+    for (const auto &t : texts) {
+      std::string direct = run_capture({"hunspell", "-a", "-d", "en_US"}, t);
+      auto w = warm.post(t);
+      auto c = cold.post(t);
+      ASSERT_EQ(w.status, 200) << w.body.substr(0, 300);
+      ASSERT_EQ(c.status, 200) << c.body.substr(0, 300);
+      EXPECT_TRUE(w.body == direct) << t.substr(0, 60) << "\n" << w.body.substr(0, 600);
+      EXPECT_TRUE(c.body == direct) << t.substr(0, 60) << "\n" << c.body.substr(0, 600);
+    }
+  auto j =
+      http_post(warm.port(), "/check", "a\n\n\nhelo wrld\n\n", {{"Accept", "application/json"}});
+  ASSERT_EQ(j.status, 200) << j.body;
+  EXPECT_NE(j.body.find("\"word\":\"helo\""), std::string::npos) << j.body;
+  EXPECT_NE(j.body.find("\"line\":4"), std::string::npos) << j.body;
+  EXPECT_EQ(warm.processor_log().find("retired"), std::string::npos) << warm.processor_log();
+}
