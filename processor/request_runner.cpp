@@ -436,7 +436,7 @@ RunResult Runner::run() {
       stdout_open_ = stderr_open_ = true;
       emit_output(warm_->banner());
       // Answer blocks are counted to know when the answer is complete.
-      escaper_ = ispell::InputEscaper(ispell::answers_empty_lines(warm_->banner()));
+      escaper_ = ispell::InputEscaper(ispell::checker_from_banner(warm_->banner()));
     }
   } else if (!forced_) {
     auto c = ChildProcess::spawn(argv_);

@@ -627,7 +627,9 @@ struct WebServer::Impl {
     HttpVerdict v = verdict_for(r, cfg);
     std::vector<SpellMatch> matches;
     if (v.status == 200) {
-      if (auto m = ispell_matches(r.output, creq->text); m)
+      if (auto why = unplaceable_line(r.output, creq->text))
+        v = {400, *why};
+      else if (auto m = ispell_matches(r.output, creq->text); m)
         matches = std::move(*m);
       else
         v = {502, "the command's answer is not ispell output: " + m.error().message()};

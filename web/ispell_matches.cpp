@@ -21,15 +21,25 @@ struct TextLine {
   size_t length = 0; // its characters
 };
 
-std::vector<TextLine> answered_lines(std::string_view text, bool empty_lines_answered) {
+std::string too_long(size_t number, size_t bytes) {
+  return "line " + std::to_string(number) + " of the text has " + std::to_string(bytes) +
+         " bytes: hunspell answers a line over " + std::to_string(ispell::kHunspellPiece - 2) +
+         " bytes in pieces whose positions cannot be placed in the text; break the line up "
+         "(POST /process takes it as it is)";
+}
+
+Result<std::vector<TextLine>> answered_lines(std::string_view text, ispell::Checker checker) {
+  bool hunspell = checker == ispell::Checker::hunspell;
   std::vector<TextLine> out;
   size_t start = 0;
   for (size_t number = 1;; ++number) {
     size_t nl = text.find('\n');
     std::string_view piece = text.substr(0, nl);
     size_t length = count_code_points(piece);
+    if (hunspell && piece.size() + 2 > ispell::kHunspellPiece)
+      return Error::logic(too_long(number, piece.size()));
     // aspell prints nothing at all for an empty line; hunspell an empty block.
-    if (!piece.empty() || (empty_lines_answered && nl != std::string_view::npos))
+    if (!piece.empty() || (hunspell && nl != std::string_view::npos))
       out.push_back(TextLine{number, start, length});
     if (nl == std::string_view::npos)
       return out;
@@ -117,7 +127,10 @@ Result<std::vector<SpellMatch>> ispell_matches(std::string_view output, std::str
   if (!banner || banner->substr(0, 4) != "@(#)")
     return Error::logic("the answer does not start with an ispell banner (\"@(#) ...\")");
   std::vector<SpellMatch> matches;
-  for (const TextLine &tl : answered_lines(text, ispell::answers_empty_lines(*banner))) {
+  auto lines = answered_lines(text, ispell::checker_from_banner(*banner));
+  if (!lines)
+    return lines.error();
+  for (const TextLine &tl : *lines) {
     for (;;) {
       auto l = out.next();
       if (!l)
@@ -140,6 +153,16 @@ Result<std::vector<SpellMatch>> ispell_matches(std::string_view output, std::str
   if (auto extra = out.next())
     return Error::logic("the answer has more blocks than the text has lines: " + quoted(*extra));
   return matches;
+}
+
+std::optional<std::string> unplaceable_line(std::string_view output, std::string_view text) {
+  std::string_view banner = output.substr(0, output.find('\n'));
+  if (ispell::checker_from_banner(banner) != ispell::Checker::hunspell)
+    return std::nullopt;
+  auto lines = answered_lines(text, ispell::Checker::hunspell);
+  if (!lines)
+    return lines.error().message();
+  return std::nullopt;
 }
 
 } // namespace fifogate

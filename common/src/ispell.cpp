@@ -3,29 +3,37 @@
 
 namespace fifogate::ispell {
 
+Checker checker_from_banner(std::string_view banner) {
+  return banner.find("Aspell") == std::string_view::npos ? Checker::hunspell : Checker::aspell;
+}
+
+void InputEscaper::put(char c, std::string &out) {
+  out += c;
+  ++line_bytes_;
+  // hunspell starts a new block with every piece of a long line.
+  if (checker_ == Checker::hunspell && line_bytes_ % kHunspellPiece == 1 && line_bytes_ > 1)
+    ++answered_lines_;
+  if (c == '\n')
+    line_bytes_ = 0;
+  at_line_start_ = (c == '\n');
+}
+
 void InputEscaper::feed(std::string_view in, std::string &out) {
   out.reserve(out.size() + in.size() + in.size() / 16);
   for (char c : in) {
     if (at_line_start_ && c != '\n') {
-      out += '^';
+      put('^', out);
       ++answered_lines_;
-    } else if (at_line_start_ && empty_lines_answered_) {
-      ++answered_lines_;
+    } else if (at_line_start_ && checker_ == Checker::hunspell) {
+      ++answered_lines_; // an empty line gets an empty block
     }
-    out += c;
-    at_line_start_ = (c == '\n');
+    put(c, out);
   }
 }
 
 void InputEscaper::finish(std::string &out) {
-  if (!at_line_start_) {
-    out += '\n';
-    at_line_start_ = true;
-  }
-}
-
-bool answers_empty_lines(std::string_view banner) {
-  return banner.find("Aspell") == std::string_view::npos;
+  if (!at_line_start_)
+    put('\n', out);
 }
 
 // Lowers the number that ends at `end` (exclusive) by one.

@@ -104,6 +104,12 @@ TEST(IspellMatches, HunspellAnswersEmptyLinesWithAnEmptyBlock) {
   EXPECT_EQ(m[0].line, 4u);
   // Read as aspell's answer, the same blocks do not add up.
   EXPECT_FALSE(ispell_matches(kBanner + "*\n\n\n\n& helo 1 0: hello\n\n\n", text).ok());
+  // A line hunspell answers in pieces cannot be placed; aspell's can.
+  EXPECT_FALSE(unplaceable_line(banner, "helo\n" + std::string(8189, 'x')));
+  auto why = unplaceable_line(banner, "helo\n" + std::string(8190, 'x'));
+  ASSERT_TRUE(why);
+  EXPECT_NE(why->find("line 2 of the text has 8190 bytes"), std::string::npos) << *why;
+  EXPECT_FALSE(unplaceable_line(kBanner, std::string(100000, 'x')));
 }
 
 TEST(IspellMatches, EveryKindOfAnswerLine) {

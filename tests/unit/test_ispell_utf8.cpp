@@ -32,24 +32,46 @@ TEST(IspellInput, SplitsAnywhereGiveTheSameResult) {
   }
 }
 
-// hunspell (and ispell) answer an empty line with an empty block, aspell
-// with nothing: warm mode counts blocks to know when an answer is complete.
-TEST(IspellInput, EmptyLinesCountAsAnsweredForCheckersThatAnswerThem) {
-  for (bool answered : {false, true}) {
-    ispell::InputEscaper e(answered);
+// hunspell answers an empty line with an empty block, aspell with nothing,
+// and hunspell reads a long line in 8191-byte pieces ('^' and newline
+// included), one block each: warm mode counts blocks to know when an answer
+// is complete. (The boundaries were measured on hunspell 1.7.1; the warm
+// integration test checks them against the real one.)
+TEST(IspellInput, BlocksOwedFollowTheChecker) {
+  auto owed = [](ispell::Checker c, const std::string &in, size_t cut) {
+    ispell::InputEscaper e(c);
     std::string out;
-    e.feed("a\n\nb\n\n", out);
-    e.feed("\nc", out);
+    e.feed(in.substr(0, cut), out);
+    e.feed(in.substr(cut), out);
     e.finish(out);
-    EXPECT_EQ(out, "^a\n\n^b\n\n\n^c\n"); // the bytes sent never change
-    EXPECT_EQ(e.answered_lines(), answered ? 6u : 3u);
+    EXPECT_EQ(out, escape_all(in)); // the bytes sent never depend on the checker
+    return e.answered_lines();
+  };
+  using ispell::Checker;
+  std::string text = "a\n\nb\n\n\nc";
+  for (size_t cut = 0; cut <= text.size(); ++cut) {
+    EXPECT_EQ(owed(Checker::aspell, text, cut), 3u) << cut;
+    EXPECT_EQ(owed(Checker::hunspell, text, cut), 6u) << cut;
   }
-  EXPECT_FALSE(ispell::answers_empty_lines(
-      "@(#) International Ispell Version 3.1.20 (but really Aspell 0.60.8)\n"));
-  EXPECT_TRUE(ispell::answers_empty_lines(
-      "@(#) International Ispell Version 3.2.06 (but really Hunspell 1.7.1)\n"));
-  EXPECT_TRUE(
-      ispell::answers_empty_lines("@(#) International Ispell Version 3.4.05 11 Mar 2022\n"));
+  struct Case {
+    size_t chars;
+    size_t blocks;
+  };
+  for (Case k : {Case{8189, 1}, Case{8190, 2}, Case{16380, 2}, Case{16381, 3}, Case{70000, 9}}) {
+    std::string line(k.chars, 'x');
+    // The long line first, or last without its newline (finish adds it).
+    for (std::string in : {line + "\nhelo\n", "helo\n" + line})
+      for (size_t cut : {size_t(0), size_t(1), k.chars / 2, k.chars}) {
+        EXPECT_EQ(owed(Checker::hunspell, in, cut), k.blocks + 1) << k.chars;
+        EXPECT_EQ(owed(Checker::aspell, in, cut), 2u) << k.chars;
+      }
+  }
+  EXPECT_EQ(ispell::checker_from_banner(
+                "@(#) International Ispell Version 3.1.20 (but really Aspell 0.60.8)\n"),
+            Checker::aspell);
+  EXPECT_EQ(ispell::checker_from_banner(
+                "@(#) International Ispell Version 3.2.06 (but really Hunspell 1.7.1)\n"),
+            Checker::hunspell);
 }
 
 TEST(IspellOutput, OffsetsLoseTheCaret) {

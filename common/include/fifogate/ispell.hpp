@@ -9,22 +9,31 @@ namespace fifogate::ispell {
 // as a command (add to the personal dictionary, save it, change options...).
 // Prefixing every non-empty line with '^' makes each line plain text. Empty
 // lines stay empty, so each checker answers them as it would unescaped.
+// How a checker cuts its input into answer blocks. aspell answers each
+// non-empty line with one block and an empty line with nothing. hunspell
+// (and, we assume, any other -a checker) answers every line, empty ones with
+// an empty block, and reads a long line in pieces of kHunspellPiece bytes
+// (the '^' and the newline included), each answered with its own block.
+enum class Checker { aspell, hunspell };
+constexpr size_t kHunspellPiece = 8191;
+// From the banner line: "... (but really Aspell 0.60.8)" or "... Hunspell 1.7.1)".
+Checker checker_from_banner(std::string_view banner);
+
 class InputEscaper {
 public:
-  // Whether the checker answers an empty line with an (empty) answer block:
-  // hunspell and ispell do, aspell prints nothing.
-  explicit InputEscaper(bool empty_lines_answered = false)
-      : empty_lines_answered_(empty_lines_answered) {}
+  explicit InputEscaper(Checker checker = Checker::aspell) : checker_(checker) {}
   // Appends the escaped form of `in` to `out`.
   void feed(std::string_view in, std::string &out);
   // Ends a last line that has no newline, so the checker answers it.
   void finish(std::string &out);
-  // Lines fed so far that will produce an answer block.
+  // Answer blocks the checker owes for what was fed so far.
   size_t answered_lines() const { return answered_lines_; }
 
 private:
-  bool empty_lines_answered_;
+  void put(char c, std::string &out);
+  Checker checker_;
   bool at_line_start_ = true;
+  size_t line_bytes_ = 0; // bytes of the current line sent, '^' included
   size_t answered_lines_ = 0;
 };
 
@@ -47,10 +56,6 @@ private:
   bool banner_seen_ = false;
   bool first_line_ = true;
 };
-
-// From a checker's banner line: does it answer empty lines? Only aspell is
-// known not to ("... (but really Aspell 0.60.8)").
-bool answers_empty_lines(std::string_view banner);
 
 // Rewrites one output line (without its newline).
 std::string fix_line(std::string_view line);
