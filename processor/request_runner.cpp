@@ -40,8 +40,8 @@ constexpr size_t kFastProducer = 16384;
 class Runner {
 public:
   Runner(const Config &cfg, const Channel &ch, const frame::Record &begin, RequestInput in,
-         std::string worker, WarmCommand *warm, const std::vector<std::string> &dictionaries)
-      : cfg_(cfg), ch_(ch), in_(in), warm_(warm), dictionaries_(dictionaries),
+         std::string worker, WarmCommand *warm, const CommandFacts &facts)
+      : cfg_(cfg), ch_(ch), in_(in), warm_(warm), facts_(facts),
         options_(parse_begin_options(begin.payload)), argv_(cfg.command), id_(begin.id),
         start_(Clock::now()), deadline_(start_ + Millis(cfg.timeout_ms)),
         hard_deadline_(start_ + Millis(cfg.timeout_ms + Config::kWebGraceMs + 1000)),
@@ -82,7 +82,7 @@ private:
   const Channel &ch_;
   RequestInput in_;
   WarmCommand *warm_;
-  const std::vector<std::string> &dictionaries_;
+  const CommandFacts &facts_;
   BeginOptions options_;
   std::vector<std::string> argv_; // the command this request runs when not warm
   RequestId id_;
@@ -148,7 +148,8 @@ void Runner::choose_dictionary() {
   else if (!argv)
     fail(Outcome::bad_input,
          "lang needs an aspell, hunspell or ispell -a command, not \"" + cfg_.command_line + "\"");
-  else if (std::find(dictionaries_.begin(), dictionaries_.end(), lang) == dictionaries_.end())
+  else if (std::find(facts_.dictionaries.begin(), facts_.dictionaries.end(), lang) ==
+           facts_.dictionaries.end())
     fail(Outcome::bad_input, "lang " + lang + ": no such dictionary is installed on this worker");
   else
     argv_ = std::move(*argv);
@@ -445,6 +446,7 @@ RunResult Runner::run() {
       child_ = &*owned_;
       stdout_open_ = stderr_open_ = true;
       if (ispell_) {
+        escaper_ = ispell::InputEscaper(facts_.checker);
         rate_since_ = Clock::now();
         stdout_rest_until_ = rate_since_ + kPerRequestRest; // its banner can wait too
       }
@@ -567,6 +569,13 @@ RunResult Runner::run() {
   if (s.outcome == Outcome::ok && ispell_ && !warm_ && !fixer_.banner_seen()) {
     s.outcome = Outcome::failed;
     s.message = "no ispell banner in the output: is PROC_COMMAND an ispell-style checker?";
+  } else if (s.outcome == Outcome::ok && ispell_ && !warm_ && escaper_.cut_lines() &&
+             ispell::checker_from_banner(fixer_.banner()) != facts_.checker) {
+    // The long lines were escaped for another checker: its answer is not ours to trust.
+    s.outcome = Outcome::failed;
+    s.message = "the command's banner (" + fixer_.banner() +
+                ") is not the checker the worker found at start-up; a line over 8189 bytes "
+                "was escaped for the other one: restart the worker";
   }
   s.duration_ms = std::chrono::duration_cast<Millis>(Clock::now() - start_).count();
   std::string status = encode_status(s);
@@ -590,8 +599,8 @@ RunResult Runner::run() {
 
 RunResult run_request(const Config &cfg, const Channel &ch, const frame::Record &begin,
                       RequestInput in, const std::string &worker_name, WarmCommand *warm,
-                      const std::vector<std::string> &dictionaries) {
-  return Runner(cfg, ch, begin, in, worker_name, warm, dictionaries).run();
+                      const CommandFacts &facts) {
+  return Runner(cfg, ch, begin, in, worker_name, warm, facts).run();
 }
 
 BeginOptions parse_begin_options(std::string_view payload) {
@@ -673,7 +682,7 @@ static std::vector<std::string> hunspell_dictionaries() {
   return out;
 }
 
-std::vector<std::string> installed_dictionaries(const Config &cfg) {
+static std::vector<std::string> installed_dictionaries(const Config &cfg) {
   std::string prog = program_name(cfg.command);
   std::vector<std::string> names;
   if (cfg.protocol != Protocol::ispell) {
@@ -701,6 +710,45 @@ std::vector<std::string> installed_dictionaries(const Config &cfg) {
   std::sort(names.begin(), names.end());
   names.erase(std::unique(names.begin(), names.end()), names.end());
   return names;
+}
+
+// The first line a command prints with no input (its banner), or nothing.
+// It need not exit: it is killed once that line is in.
+static std::optional<std::string> first_line(const std::vector<std::string> &argv,
+                                             Deadline deadline) {
+  auto c = ChildProcess::spawn(argv);
+  if (!c)
+    return std::nullopt;
+  c->stdin_fd().reset();
+  std::string out;
+  char buf[4096];
+  while (out.find('\n') == std::string::npos && out.size() < sizeof buf) {
+    if (poll_one(c->stdout_fd().get(), POLLIN, deadline) <= 0)
+      return std::nullopt;
+    auto r = read_some(c->stdout_fd().get(), buf, sizeof buf);
+    if (r.kind == ReadKind::data)
+      out.append(buf, r.bytes);
+    else if (r.kind != ReadKind::would_block)
+      break;
+  }
+  return out.substr(0, out.find('\n'));
+}
+
+static ispell::Checker checker_of(const Config &cfg) {
+  auto banner = first_line(cfg.command, Deadline::in(Millis(10000)));
+  if (banner && banner->rfind("@(#)", 0) == 0)
+    return ispell::checker_from_banner(*banner);
+  return program_name(cfg.command) == "aspell" ? ispell::Checker::aspell
+                                               : ispell::Checker::hunspell;
+}
+
+CommandFacts learn_command(const Config &cfg) {
+  CommandFacts f;
+  if (cfg.protocol != Protocol::ispell)
+    return f;
+  f.dictionaries = installed_dictionaries(cfg);
+  f.checker = checker_of(cfg);
+  return f;
 }
 
 } // namespace fifogate

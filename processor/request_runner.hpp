@@ -3,6 +3,7 @@
 #include "fifogate/dictionary_name.hpp"
 #include "fifogate/fifo.hpp"
 #include "fifogate/frame.hpp"
+#include "fifogate/ispell.hpp"
 #include "fifogate/status_record.hpp"
 #include <optional>
 #include <string>
@@ -29,10 +30,18 @@ struct BeginOptions {
 };
 BeginOptions parse_begin_options(std::string_view payload);
 
-// The dictionaries the configured checker can use, listed once at start-up:
-// `aspell dump dicts` (run without a shell, with the configured options), or
-// the .dic files in hunspell's directories. Empty for any other command.
-std::vector<std::string> installed_dictionaries(const Config &cfg);
+// What a worker learns about its command once, at start-up.
+struct CommandFacts {
+  // The dictionaries the configured checker can use: `aspell dump dicts` (run
+  // without a shell, with the configured options), or the .dic files in
+  // hunspell's directories. Empty for any other command.
+  std::vector<std::string> dictionaries;
+  // How it cuts input into answer blocks, from the banner it prints when run
+  // with no input (by its name if it prints none; not "aspell": hunspell, the
+  // safer guess). A per-request command is fed before its banner comes.
+  ispell::Checker checker = ispell::Checker::aspell;
+};
+CommandFacts learn_command(const Config &cfg);
 
 // The command with a dictionary chosen: aspell gets --master=<lang> (the names
 // `aspell dump dicts` lists are master dictionaries; --lang would drop a
@@ -57,9 +66,9 @@ class WarmCommand;
 // `warm` is null in per-request mode: then a fresh command runs per request.
 // A request that asks for a dictionary (lang) always gets a fresh command with
 // it, in warm mode too: the warm one keeps the configured dictionary. A lang
-// that is not in `dictionaries` is refused (bad_input) before anything runs.
+// that is not in `facts.dictionaries` is refused (bad_input) before anything runs.
 RunResult run_request(const Config &cfg, const Channel &ch, const frame::Record &begin,
                       RequestInput in, const std::string &worker_name, WarmCommand *warm,
-                      const std::vector<std::string> &dictionaries);
+                      const CommandFacts &facts);
 
 } // namespace fifogate

@@ -98,7 +98,8 @@ int serve(const Config &cfg, int stop_fd) {
   int exit_code = 0;
   // Listed before the slot is claimed, so the info below is complete as soon
   // as anyone can see this worker.
-  const std::vector<std::string> dictionaries = installed_dictionaries(cfg);
+  const CommandFacts facts = learn_command(cfg);
+  const std::vector<std::string> &dictionaries = facts.dictionaries;
   if (dictionaries.empty() && cfg.protocol == Protocol::ispell)
     say("warning: no dictionaries listed for \"" + cfg.command_line +
         "\"; requests that name a lang will be refused");
@@ -129,6 +130,9 @@ int serve(const Config &cfg, int stop_fd) {
   say("ready: worker=" + name + " command=\"" + cfg.command_line +
       "\" protocol=" + (cfg.protocol == Protocol::ispell ? "ispell" : "raw") +
       " mode=" + (cfg.mode == Mode::warm ? "warm" : "per-request") +
+      (cfg.protocol != Protocol::ispell           ? ""
+       : facts.checker == ispell::Checker::aspell ? " checker=aspell"
+                                                  : " checker=hunspell") +
       " slot=" + std::to_string(ch.slot) + " in=" + ch.input_path);
 
   std::optional<WarmCommand> warm;
@@ -153,7 +157,7 @@ int serve(const Config &cfg, int stop_fd) {
     }
     while (begin) {
       RunResult r = run_request(cfg, ch, *begin, RequestInput{*reader, parser}, name,
-                                warm ? &*warm : nullptr, dictionaries);
+                                warm ? &*warm : nullptr, facts);
       log_result(r);
       begin = std::move(r.next_begin);
     }

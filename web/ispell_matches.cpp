@@ -157,7 +157,9 @@ Result<std::vector<SpellMatch>> ispell_matches(std::string_view output, std::str
 
 std::optional<std::string> unplaceable_line(std::string_view output, std::string_view text) {
   std::string_view banner = output.substr(0, output.find('\n'));
-  if (ispell::checker_from_banner(banner) != ispell::Checker::hunspell)
+  // Not an ispell answer at all: the caller's check says so (502), not this one.
+  if (banner.substr(0, 4) != "@(#)" ||
+      ispell::checker_from_banner(banner) != ispell::Checker::hunspell)
     return std::nullopt;
   auto lines = answered_lines(text, ispell::Checker::hunspell);
   if (!lines)

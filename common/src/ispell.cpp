@@ -8,6 +8,17 @@ Checker checker_from_banner(std::string_view banner) {
 }
 
 void InputEscaper::put(char c, std::string &out) {
+  // hunspell takes each piece of a long line for a line of its own, and
+  // reads a command in the first byte of any of them: each starts with '^'.
+  if (line_bytes_ > 0 && line_bytes_ % kHunspellPiece == 0 && c != '\n') {
+    cut_lines_ = true;
+    if (checker_ == Checker::hunspell)
+      append('^', out);
+  }
+  append(c, out);
+}
+
+void InputEscaper::append(char c, std::string &out) {
   out += c;
   ++line_bytes_;
   // hunspell starts a new block with every piece of a long line.
@@ -74,6 +85,7 @@ void OutputFixer::line(std::string_view l, std::string &out) {
     first_line_ = false;
     if (l.substr(0, 4) == "@(#)") {
       banner_seen_ = true;
+      banner_ = std::string(l);
       out.append(l);
       out += '\n';
       return;

@@ -158,3 +158,23 @@ TEST(Answers, AFastIspellStyleProducerIsNotHeldToThePipesPace) {
   EXPECT_EQ(a.body.size(), expect.size());
   EXPECT_TRUE(a.body == expect);
 }
+
+// The worker escapes a long line for the checker it found at start-up; a
+// command whose banner then names the other one cannot be trusted with it.
+TEST(Answers, ACheckerThatChangesItsBannerIsRefusedOnLongLines) {
+  Stack s(Env{{"PROC_PROTOCOL", "ispell"},
+              {"PROC_COMMAND",
+               "sh -c 'if [ -e \"$HOME/seen\" ]; then echo \"@(#) X (but really Aspell 0.60.8)\"; "
+               "else : >\"$HOME/seen\"; echo \"@(#) X (but really Hunspell 1.7.1)\"; fi; "
+               "cat >/dev/null'"}});
+  s.start_processor();
+  s.start_web();
+  EXPECT_NE(s.processor_log().find("checker=hunspell"), std::string::npos) << s.processor_log();
+  auto short_lines = s.post("helo\n");
+  EXPECT_EQ(short_lines.status, 200) << short_lines.body;
+  auto long_line = s.post(std::string(9000, 'x') + "\n");
+  EXPECT_EQ(long_line.status, 502) << long_line.body;
+  EXPECT_NE(long_line.body.find("is not the checker the worker found at start-up"),
+            std::string::npos)
+      << long_line.body;
+}

@@ -1,5 +1,6 @@
 // Warm mode: one aspell per worker, answers byte-identical to a fresh one.
 #include "../support/stack.hpp"
+#include <fstream>
 #include <gtest/gtest.h>
 
 using namespace fgtest;
@@ -155,5 +156,39 @@ TEST(Warm, HunspellAnswersWithEmptyLinesAreWholeAndByteIdentical) {
   EXPECT_EQ(too_long.status, 400) << too_long.body;
   EXPECT_NE(too_long.body.find("line 2 of the text has 8190 bytes"), std::string::npos)
       << too_long.body;
+  EXPECT_EQ(warm.processor_log().find("retired"), std::string::npos) << warm.processor_log();
+}
+
+// hunspell reads a long line in pieces and takes each piece for a new line:
+// a piece starting with '*' adds a word, one starting with '#' saves the
+// personal dictionary in $HOME for every later run. Every piece must be
+// text. (Unescaped, the first request poisoned the dictionary in per-request
+// mode and hung to the timeout in warm mode: no answer block for a command.)
+TEST(Warm, HunspellPiecesOfALongLineAreTextNotCommands) {
+  const std::string cmd = "hunspell -a -d en_US";
+  Stack warm(Env{{"PROC_MODE", "warm"}, {"PROC_COMMAND", cmd}, {"PROC_TIMEOUT_MS", "8000"}});
+  warm.start_processor();
+  warm.start_web();
+  Stack cold(Env{{"PROC_COMMAND", cmd}, {"PROC_TIMEOUT_MS", "8000"}});
+  cold.start_processor();
+  cold.start_web();
+  // 8190 bytes of text fill the first piece after the '^': what follows
+  // starts the second piece.
+  const std::string fill = long_line(8190);
+  const std::string attack = fill + "*tset\n" + fill + "@tsat\n" + fill + "#\n";
+  for (Stack *s : {&cold, &warm}) {
+    auto a = s->post(attack);
+    ASSERT_EQ(a.status, 200) << a.body.substr(0, 300);
+    // Each line: two pieces, two blocks; the second piece's word is checked.
+    EXPECT_NE(a.body.find("& tset "), std::string::npos) << a.body.substr(a.body.size() - 400);
+    EXPECT_NE(a.body.find("& tsat "), std::string::npos) << a.body.substr(a.body.size() - 400);
+    auto b = s->post("tset tsat\n");
+    ASSERT_EQ(b.status, 200) << b.body;
+    EXPECT_NE(b.body.find("& tset "), std::string::npos) << b.body;
+    EXPECT_NE(b.body.find("& tsat "), std::string::npos) << b.body;
+    EXPECT_FALSE(std::ifstream(s->dir() + "/.hunspell_en_US").good())
+        << "a personal dictionary was saved in HOME";
+  }
+  EXPECT_TRUE(warm.post(attack).body == cold.post(attack).body);
   EXPECT_EQ(warm.processor_log().find("retired"), std::string::npos) << warm.processor_log();
 }

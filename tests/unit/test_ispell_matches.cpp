@@ -110,6 +110,8 @@ TEST(IspellMatches, HunspellAnswersEmptyLinesWithAnEmptyBlock) {
   ASSERT_TRUE(why);
   EXPECT_NE(why->find("line 2 of the text has 8190 bytes"), std::string::npos) << *why;
   EXPECT_FALSE(unplaceable_line(kBanner, std::string(100000, 'x')));
+  // An answer that is not ispell's is not judged here (it is a 502, not a 400).
+  EXPECT_FALSE(unplaceable_line("no banner\n", std::string(100000, 'x')));
 }
 
 TEST(IspellMatches, EveryKindOfAnswerLine) {

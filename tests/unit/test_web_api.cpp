@@ -93,13 +93,28 @@ TEST(BeginOptions, TheDictionaryGoesLastIntoArgv) {
   EXPECT_FALSE(command_with_lang({"cat"}, "en"));
 }
 
-TEST(BeginOptions, InstalledDictionariesComeFromAspell) {
+TEST(BeginOptions, WhatAWorkerLearnsOfItsCommand) {
   Config cfg;
-  auto dicts = installed_dictionaries(cfg);
-  EXPECT_NE(std::find(dicts.begin(), dicts.end(), "en_US"), dicts.end());
-  EXPECT_TRUE(std::is_sorted(dicts.begin(), dicts.end()));
+  auto facts = learn_command(cfg);
+  EXPECT_NE(std::find(facts.dictionaries.begin(), facts.dictionaries.end(), "en_US"),
+            facts.dictionaries.end());
+  EXPECT_TRUE(std::is_sorted(facts.dictionaries.begin(), facts.dictionaries.end()));
+  EXPECT_EQ(facts.checker, ispell::Checker::aspell);
+  // From its banner, whatever its name; by its name when it prints none.
+  cfg.command = {"sh", "-c",
+                 "echo '@(#) International Ispell Version 3.2.06 (but really "
+                 "Hunspell 1.7.1)'"};
+  EXPECT_EQ(learn_command(cfg).checker, ispell::Checker::hunspell);
+  cfg.command = {"sh", "-c",
+                 "echo '@(#) International Ispell Version 3.1.20 (but really "
+                 "Aspell 0.60.8)'"};
+  EXPECT_EQ(learn_command(cfg).checker, ispell::Checker::aspell);
+  cfg.command = {"/nonexistent/aspell", "-a"};
+  EXPECT_EQ(learn_command(cfg).checker, ispell::Checker::aspell);
+  cfg.command = {"/nonexistent/spell", "-a"};
+  EXPECT_EQ(learn_command(cfg).checker, ispell::Checker::hunspell);
   cfg.protocol = Protocol::raw;
-  EXPECT_TRUE(installed_dictionaries(cfg).empty());
+  EXPECT_TRUE(learn_command(cfg).dictionaries.empty());
 }
 
 TEST(Metrics, PrometheusTextWithEveryFamily) {
