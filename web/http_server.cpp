@@ -53,8 +53,9 @@ struct Access {
   Clock::time_point start;
   RequestId id;
   int64_t bytes_in = 0;
-  std::string extra;  // " outcome=ok exit=0 worker=..." and the like
-  std::string reason; // why it failed, for statuses >= 400
+  std::string extra;       // " outcome=ok exit=0 worker=..." and the like
+  std::string reason;      // why it failed, for statuses >= 400
+  std::string undelivered; // why the answer did not reach the client whole
 };
 thread_local Access t_access;
 
@@ -93,21 +94,39 @@ public:
     pos_ = 0;
     return read(ptr, size);
   }
+  // httplib sends the head and the body with one call each and takes any
+  // count but 0 for success: the whole buffer goes out here, or the
+  // connection is given up (and closed) once the client takes nothing for
+  // kIoTimeout. A client that reads slowly but steadily gets all of it.
   ssize_t write(const char *ptr, size_t size) override {
-    if (poll_one(sock_, POLLOUT, Deadline::in(kIoTimeout)) <= 0)
-      return -1;
     // httplib writes the head and the body separately: the head is held
     // back (MSG_MORE) so both leave in one segment, one wake-up of the client.
     bool head = t_body_follows && !wrote_;
-    for (;;) {
-      ssize_t n = ::send(sock_, ptr, size, MSG_NOSIGNAL | (head ? MSG_MORE : 0));
+    wrote_ = true;
+    held_ = false;
+    size_t sent = 0;
+    while (sent < size) {
+      ssize_t n = ::send(sock_, ptr + sent, size - sent,
+                         MSG_NOSIGNAL | MSG_DONTWAIT | (head ? MSG_MORE : 0));
+      if (n > 0) {
+        sent += static_cast<size_t>(n);
+        continue;
+      }
       if (n < 0 && errno == EINTR)
         continue;
-      wrote_ = true;
-      held_ = head && n > 0;
-      return n;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        if (poll_one(sock_, POLLOUT, Deadline::in(kIoTimeout)) > 0)
+          continue;
+        return give_up("the client took nothing for " + std::to_string(kIoTimeout.count()) + " ms",
+                       sent, size);
+      }
+      return give_up(Error::sys("send").message(), sent, size);
     }
+    held_ = head;
+    return static_cast<ssize_t>(size);
   }
+  // A write failed: the rest of this answer will never arrive whole.
+  bool failed() const { return failed_; }
   // Sends what MSG_MORE held back, if no write followed it.
   void push() {
     if (!held_)
@@ -165,8 +184,16 @@ public:
 private:
   char buf_[4096];
   size_t pos_ = 0, len_ = 0;
-  bool wrote_ = false; // the head went out
-  bool held_ = false;  // the last write was held back by MSG_MORE
+  ssize_t give_up(const std::string &why, size_t sent, size_t size) {
+    failed_ = true;
+    t_access.undelivered = why + " (" + std::to_string(sent) + " of " + std::to_string(size) +
+                           " bytes of a write sent)";
+    return -1;
+  }
+
+  bool wrote_ = false;  // the head went out
+  bool held_ = false;   // the last write was held back by MSG_MORE
+  bool failed_ = false; // a write gave up: the connection must end
 };
 
 void send_raw(int sock, int status, const char *reason, const std::string &body) {
@@ -314,13 +341,13 @@ private:
       bool last = !idle_ || stopping_ || served + 1 >= kMaxRequestsPerConnection;
       t_unread_body = false;
       t_body_follows = false;
-      t_access = Access{Clock::now(), RequestId::random(), 0, {}, {}};
+      t_access = Access{Clock::now(), RequestId::random(), 0, {}, {}, {}};
       ok = process_request(strm, last, closed, nullptr);
       strm.push();
       ++served;
       // A pipelined request already read into the stream's buffer would be
       // lost with it: close instead (the client sends it again).
-      if (!ok || closed || last || stopping_ || strm.buffered() || t_unread_body) {
+      if (!ok || closed || last || stopping_ || strm.buffered() || t_unread_body || strm.failed()) {
         // Unread bytes at close would reset the connection, and with it the
         // answer the client has not read yet: drain them first.
         if (t_unread_body || strm.buffered())
@@ -851,6 +878,8 @@ struct WebServer::Impl {
                        "ms in=" + human_size(in) + " out=" + human_size(out) + a.extra;
     if (res.status >= 400 && !a.reason.empty())
       line += " reason=\"" + printable(a.reason) + "\"";
+    if (!a.undelivered.empty())
+      line += " undelivered=\"" + printable(a.undelivered) + "\"";
     say(line);
   }
 };

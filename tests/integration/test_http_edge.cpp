@@ -2,6 +2,11 @@
 // lets several of these through on its own; our guards must not).
 #include "../support/stack.hpp"
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <thread>
+#include <unistd.h>
 
 using namespace fgtest;
 using namespace std::chrono;
@@ -113,4 +118,90 @@ TEST_F(HttpEdge, GarbageRequestLines) {
   EXPECT_EQ(http_raw(s.port(), "\x16\x03\x01 not http at all\r\n\r\n").status, 400);
   http_raw(s.port(), "", milliseconds(100)); // connect and close
   EXPECT_EQ(http_get(s.port(), "/").status, 200);
+}
+
+// A client with a small receive window (set before connecting, so the
+// kernel cannot grow it) that sends one request and reads nothing yet.
+static int slow_client(int port, const std::string &request) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int small = 65536;
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr *>(&a), sizeof a) != 0 ||
+      ::send(fd, request.data(), request.size(), MSG_NOSIGNAL) !=
+          static_cast<ssize_t>(request.size())) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// Reads what arrives, `chunk` bytes at most every `pause`, until the server
+// closes or `total` bytes are in.
+static std::string read_slowly(int fd, size_t chunk, milliseconds pause, size_t total) {
+  std::string got;
+  std::vector<char> buf(chunk);
+  while (got.size() < total) {
+    std::this_thread::sleep_for(pause);
+    size_t want = chunk;
+    while (want > 0) {
+      pollfd p{fd, POLLIN, 0};
+      if (::poll(&p, 1, 2000) <= 0)
+        return got;
+      ssize_t n = ::recv(fd, buf.data(), want, 0);
+      if (n <= 0)
+        return got;
+      got.append(buf.data(), static_cast<size_t>(n));
+      want -= static_cast<size_t>(n);
+    }
+  }
+  return got;
+}
+
+static const std::string kBigAnswerCommand = "sh -c 'cat >/dev/null; yes | head -c 12000000'";
+static std::string post_x() {
+  return "POST /process HTTP/1.1\r\nHost: t\r\nContent-Type: text/plain\r\n"
+         "Content-Length: 1\r\n\r\nx";
+}
+
+// The 5 s limit is on progress, not on the whole answer: a 12 MB answer to
+// a client that drains it for longer than that arrives whole.
+TEST(SlowClients, ASlowButSteadyReaderGetsTheWholeAnswer) {
+  Stack s(Env{{"PROC_PROTOCOL", "raw"}, {"PROC_COMMAND", kBigAnswerCommand}});
+  s.start_processor();
+  s.start_web();
+  int fd = slow_client(s.port(), post_x());
+  ASSERT_GE(fd, 0);
+  std::string got = read_slowly(fd, 1500000, milliseconds(700), 12000000 + 200);
+  ::close(fd);
+  size_t head_end = got.find("\r\n\r\n");
+  ASSERT_NE(head_end, std::string::npos) << got.substr(0, 200);
+  EXPECT_EQ(got.substr(0, 15), "HTTP/1.1 200 OK");
+  EXPECT_EQ(got.size() - head_end - 4, 12000000u);
+  EXPECT_EQ(s.web_log().find("undelivered="), std::string::npos) << s.web_log();
+}
+
+// A client that stops reading is given up after 5 s without progress: the
+// connection ends (not kept for a next request that would read the rest of
+// this answer), the access line says so, and the next client is served.
+TEST(SlowClients, AReaderThatStopsIsGivenUpAndLogged) {
+  Stack s(Env{{"PROC_PROTOCOL", "raw"}, {"PROC_COMMAND", kBigAnswerCommand}});
+  s.start_processor();
+  s.start_web();
+  int fd = slow_client(s.port(), post_x());
+  ASSERT_GE(fd, 0);
+  EXPECT_TRUE(eventually([&] { return s.web_log().find("undelivered=") != std::string::npos; },
+                         seconds(20)))
+      << s.web_log();
+  EXPECT_NE(s.web_log().find("the client took nothing for 5000 ms"), std::string::npos)
+      << s.web_log();
+  std::string got = read_slowly(fd, 1 << 20, milliseconds(0), 12000000 + 200);
+  ::close(fd);
+  EXPECT_LT(got.size(), 12000000u) << "the connection ended early";
+  auto next = s.post("y");
+  EXPECT_EQ(next.status, 200);
+  EXPECT_EQ(next.body.size(), 12000000u);
 }
