@@ -116,6 +116,7 @@ private:
   size_t rate_bytes_ = 0;
   bool fast_producer_ = false;
   int64_t out_sent_ = 0; // payload bytes framed for the web (after ispell fixing)
+  bool status_sent_ = false;
 };
 
 void Runner::fail(Outcome o, std::string message) {
@@ -378,7 +379,8 @@ void Runner::flush_output() {
   out_batch_.clear();
   unframed_.clear();
   out_.reset();
-  fail(Outcome::abandoned, "the requester stopped reading the output");
+  if (!status_sent_) // else the status is settled and sent; the log says undelivered
+    fail(Outcome::abandoned, "the requester stopped reading the output");
 }
 
 void Runner::finish_output() {
@@ -399,14 +401,14 @@ void Runner::finish_output() {
   out_.reset();
 }
 
-bool Runner::send_status(const std::string &msg) {
+bool Runner::send_status(const std::string &encoded) {
   auto fd = try_open_fifo_writer(ch_.status_path);
   if (!fd)
     return false; // ENXIO: nobody waits for this status any more
   // A reader that holds the status FIFO but never reads must not hold the worker.
   Deadline d = Deadline::in(Millis(2000)).earlier(hard_deadline_);
   bool first = true;
-  std::string_view rest = msg;
+  std::string_view rest = encoded;
   while (first || !rest.empty()) {
     first = false;
     auto piece = rest.substr(0, frame::kMaxPayload);
@@ -583,15 +585,14 @@ RunResult Runner::run() {
   // its FIFO while the end record wakes the web, which then finds it there
   // instead of sleeping once more. A longer one could fill that FIFO, which
   // the web reads only after the output: it goes last.
-  bool status_sent;
   if (status.size() <= frame::kMaxPayload) {
-    status_sent = send_status(status);
+    status_sent_ = send_status(status);
     finish_output();
   } else {
     finish_output();
-    status_sent = send_status(status);
+    status_sent_ = send_status(status);
   }
-  result_.delivered = status_sent && !detached_;
+  result_.delivered = status_sent_ && !detached_;
   return std::move(result_);
 }
 

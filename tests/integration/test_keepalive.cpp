@@ -211,9 +211,9 @@ TEST(KeepAlive, ParkedConnectionsLeakNothingAndDoNotDelayShutdown) {
     EXPECT_TRUE(c->closed_by_server(seconds(1)));
 }
 
-// The head of an answer with a body is held back (MSG_MORE) to leave with
-// the body; an answer without one (HEAD) must still go out whole, and the
-// connection carry on with the next request.
+// A HEAD answer is the head alone: no body bytes follow it (the web holds a
+// head back only when a body follows), and the connection carries on with
+// the next request.
 TEST(KeepAlive, HeadAnswersHaveNoBodyAndTheConnectionGoesOn) {
   Stack s;
   s.start_processor();
