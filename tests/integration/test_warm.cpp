@@ -126,7 +126,9 @@ TEST(Warm, HunspellAnswersWithEmptyLinesAreWholeAndByteIdentical) {
                                     "one line, no mistake\n", "\n\nZürich naïve zzüber\n\n",
                                     // hunspell answers lines over 8189 bytes in pieces
                                     long_line(8189) + "\nhelo\n", long_line(8190) + "\nhelo\n",
-                                    "helo\n" + long_line(20000)};
+                                    "helo\n" + long_line(20000),
+                                    // a piece that ends inside a character
+                                    long_line(8189) + "\xC3\xBC" + long_line(9000) + "\n"};
   for (int round = 0; round < 2; ++round)
     for (const auto &t : texts) {
       auto w = warm.post(t);
