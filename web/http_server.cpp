@@ -67,8 +67,9 @@ void say(const std::string &m) {
 // so a client trickling a byte every few seconds cannot hold a thread forever.
 class GuardedStream : public httplib::Stream {
 public:
-  explicit GuardedStream(int sock)
-      : sock_(sock), budget_(Deadline::in(kHeadTimeout + kBodyTimeout)) {}
+  GuardedStream(int sock, Millis send_timeout)
+      : sock_(sock), budget_(Deadline::in(kHeadTimeout + kBodyTimeout)),
+        send_timeout_(send_timeout) {}
 
   bool is_readable() const override {
     return pos_ < len_ || poll_one(sock_, POLLIN, io_deadline()) > 0;
@@ -97,11 +98,16 @@ public:
   // httplib sends the head and the body with one call each and takes any
   // count but 0 for success: the whole buffer goes out here, or the
   // connection is given up (and closed) once the client takes nothing for
-  // kIoTimeout. A client that reads slowly but steadily gets all of it.
+  // kIoTimeout, or has not taken the whole answer within send_timeout_. A
+  // client that reads slowly but steadily gets all of it within that.
   ssize_t write(const char *ptr, size_t size) override {
+    if (failed_) // httplib writes the body even when the head failed
+      return -1;
     // httplib writes the head and the body separately: the head is held
     // back (MSG_MORE) so both leave in one segment, one wake-up of the client.
     bool head = t_body_follows && !wrote_;
+    if (!wrote_)
+      answer_deadline_ = Deadline::in(send_timeout_);
     wrote_ = true;
     held_ = false;
     size_t sent = 0;
@@ -115,8 +121,13 @@ public:
       if (n < 0 && errno == EINTR)
         continue;
       if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-        if (poll_one(sock_, POLLOUT, Deadline::in(kIoTimeout)) > 0)
+        if (poll_one(sock_, POLLOUT, Deadline::in(kIoTimeout).earlier(answer_deadline_)) > 0 &&
+            !answer_deadline_.expired())
           continue;
+        if (answer_deadline_.expired())
+          return give_up("the client did not take the answer within " +
+                             std::to_string(send_timeout_.count()) + " ms",
+                         sent, size);
         return give_up("the client took nothing for " + std::to_string(kIoTimeout.count()) + " ms",
                        sent, size);
       }
@@ -176,6 +187,8 @@ private:
 
   int sock_;
   Deadline budget_;
+  Millis send_timeout_;
+  Deadline answer_deadline_ = Deadline::in(Millis(0));
 
 public:
   // Bytes read from the socket that no request has used (pipelining).
@@ -283,6 +296,8 @@ public:
       idle_->stop();
   }
   size_t idle_connections() { return idle_ ? idle_->parked() : 0; }
+  // How long a client may take to receive a whole answer.
+  void set_send_timeout(Millis t) { send_timeout_ = t; }
 
 private:
   static constexpr int kMaxRequestsPerConnection = 1000;
@@ -296,6 +311,7 @@ private:
     return std::clamp<size_t>(static_cast<size_t>(rl.rlim_cur / 4), 16, kMaxParked);
   }
   static constexpr Millis kKeepAliveLinger{5};
+  Millis send_timeout_{120000};
 
   bool process_and_close_socket(socket_t sock) override {
     if (idle_) {
@@ -336,7 +352,7 @@ private:
         ::close(sock);
         return ok;
       }
-      GuardedStream strm(sock);
+      GuardedStream strm(sock, send_timeout_);
       bool closed = false;
       bool last = !idle_ || stopping_ || served + 1 >= kMaxRequestsPerConnection;
       t_unread_body = false;
@@ -743,6 +759,7 @@ struct WebServer::Impl {
       return q;
     };
     svr.set_payload_max_length(static_cast<size_t>(cfg.max_body_bytes));
+    svr.set_send_timeout(Millis(cfg.send_timeout_ms));
     if (cfg.keepalive_ms > 0)
       svr.enable_keep_alive(Millis(cfg.keepalive_ms));
     else

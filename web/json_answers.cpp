@@ -40,6 +40,7 @@ nlohmann::json limits_json(const Config &cfg) {
           {"web_threads", cfg.web_threads},
           {"web_queue", cfg.web_queue},
           {"keepalive_ms", cfg.keepalive_ms},
+          {"send_timeout_ms", cfg.send_timeout_ms},
           {"slots", cfg.slots},
           {"mode", cfg.mode == Mode::warm ? "warm" : "per-request"},
           {"protocol", cfg.protocol == Protocol::ispell ? "ispell" : "raw"}};

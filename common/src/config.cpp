@@ -142,6 +142,7 @@ Result<Config> config_from(const EnvLookup &env) {
       {"WEB_THREADS", &threads, 1, 1024},
       {"WEB_QUEUE", &queue, 0, 100000},
       {"WEB_KEEPALIVE_MS", &c.keepalive_ms, 0, 3600 * 1000},
+      {"WEB_SEND_TIMEOUT_MS", &c.send_timeout_ms, 1, 24 * 3600 * 1000},
       {"PROC_SLOTS", &slots, 1, 256},
       {"PROC_WARM_MAX_REQUESTS", &c.warm_max_requests, 1, int64_t(1) << 40},
   };
@@ -189,6 +190,8 @@ std::string config_help() {
   WEB_QUEUE         web: connections waiting for a thread (then 503) [64]
   WEB_KEEPALIVE_MS  web: an idle keep-alive connection is closed after this;
                     0 = one request per connection      [5000]
+  WEB_SEND_TIMEOUT_MS  web: a client must take the whole answer within this,
+                    and never stall 5 s (else the connection is closed) [120000]
 )";
 }
 

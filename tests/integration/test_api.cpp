@@ -267,6 +267,7 @@ TEST(Api, LimitsShowTheSettings) {
               {"WEB_THREADS", "3"},
               {"WEB_QUEUE", "9"},
               {"WEB_KEEPALIVE_MS", "2500"},
+              {"WEB_SEND_TIMEOUT_MS", "4321"},
               {"PROC_SLOTS", "2"},
               {"PROC_MODE", "warm"}});
   s.start_web();
@@ -279,6 +280,7 @@ TEST(Api, LimitsShowTheSettings) {
   EXPECT_EQ(j["web_threads"], 3);
   EXPECT_EQ(j["web_queue"], 9);
   EXPECT_EQ(j["keepalive_ms"], 2500);
+  EXPECT_EQ(j["send_timeout_ms"], 4321);
   EXPECT_EQ(j["slots"], 2);
   EXPECT_EQ(j["mode"], "warm");
   auto h =

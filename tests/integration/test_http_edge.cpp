@@ -184,6 +184,33 @@ TEST(SlowClients, ASlowButSteadyReaderGetsTheWholeAnswer) {
   EXPECT_EQ(s.web_log().find("undelivered="), std::string::npos) << s.web_log();
 }
 
+// ... but not forever: a client that keeps reading a little, never stalling
+// 5 s, still has to take the whole answer within WEB_SEND_TIMEOUT_MS, so a
+// trickling reader cannot hold a thread for as long as it likes.
+TEST(SlowClients, AReaderTooSlowForTheSendTimeoutIsGivenUpAndLogged) {
+  Stack s(Env{{"PROC_PROTOCOL", "raw"},
+              {"PROC_COMMAND", kBigAnswerCommand},
+              {"WEB_SEND_TIMEOUT_MS", "2000"}});
+  s.start_processor();
+  s.start_web();
+  int fd = slow_client(s.port(), post_x());
+  ASSERT_GE(fd, 0);
+  // 1.5 MB per 700 ms would take the 12 MB in about 5.6 s.
+  std::string got = read_slowly(fd, 1500000, milliseconds(700), 12000000 + 200);
+  ::close(fd);
+  EXPECT_LT(got.size(), 12000000u) << "the connection ended early";
+  EXPECT_GT(got.size(), 1500000u) << "the client was served until the deadline";
+  EXPECT_TRUE(eventually([&] { return s.web_log().find("undelivered=") != std::string::npos; },
+                         seconds(10)))
+      << s.web_log();
+  EXPECT_NE(s.web_log().find("the client did not take the answer within 2000 ms"),
+            std::string::npos)
+      << s.web_log();
+  auto next = s.post("y");
+  EXPECT_EQ(next.status, 200);
+  EXPECT_EQ(next.body.size(), 12000000u);
+}
+
 // A client that stops reading is given up after 5 s without progress: the
 // connection ends (not kept for a next request that would read the rest of
 // this answer), the access line says so, and the next client is served.

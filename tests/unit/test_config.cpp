@@ -28,6 +28,7 @@ TEST(Config, DefaultsMatchTheReadme) {
   EXPECT_EQ(c->host, "0.0.0.0");
   EXPECT_EQ(c->max_body_bytes, 16 * 1024 * 1024);
   EXPECT_EQ(c->keepalive_ms, 5000);
+  EXPECT_EQ(c->send_timeout_ms, 120000);
   EXPECT_EQ(c->owner_lock_path(), "/run/fifogate/lock.worker");
 }
 
@@ -45,7 +46,8 @@ TEST(Config, ReadsEveryVariable) {
                                {"MAX_OUTPUT_BYTES", "2048"},
                                {"WEB_THREADS", "3"},
                                {"WEB_QUEUE", "7"},
-                               {"WEB_KEEPALIVE_MS", "0"}}));
+                               {"WEB_KEEPALIVE_MS", "0"},
+                               {"WEB_SEND_TIMEOUT_MS", "900"}}));
   ASSERT_TRUE(c.ok()) << c.error().message();
   EXPECT_EQ(c->input_path, "/x/i");
   EXPECT_EQ(c->lock_path, "/x/l");
@@ -60,6 +62,7 @@ TEST(Config, ReadsEveryVariable) {
   EXPECT_EQ(c->web_threads, 3);
   EXPECT_EQ(c->web_queue, 7);
   EXPECT_EQ(c->keepalive_ms, 0);
+  EXPECT_EQ(c->send_timeout_ms, 900);
   EXPECT_EQ(c->web_exchange_ms(), 1500 + Config::kWebGraceMs);
 }
 

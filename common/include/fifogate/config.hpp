@@ -39,6 +39,7 @@ struct Config {
   int64_t max_output_bytes = 64 * 1024 * 1024;
   int web_threads = 16;
   int web_queue = 64;
+  int64_t send_timeout_ms = 120000; // web: a client must take a whole answer within this
   int64_t keepalive_ms = 5000; // web: idle keep-alive connections are closed after this; 0 = off
   int slots = 16;              // worker slots a processor may claim / the web looks at
   Mode mode = Mode::per_request;
