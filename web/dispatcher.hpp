@@ -3,6 +3,7 @@
 #include "fifogate/deadline.hpp"
 #include "fifogate/file_lock.hpp"
 #include <condition_variable>
+#include <cstdint>
 #include <deque>
 #include <mutex>
 #include <optional>
@@ -10,15 +11,18 @@
 
 namespace fifogate {
 
-// Sends each request to a free, live worker slot: a slot is live while a
-// processor holds its life lock, and free while nobody holds its request lock.
-// The request lock (flock) keeps two requests off one worker across processes
-// too. Inside this process, requests that find every slot busy queue in
-// arrival order, and each release wakes only the oldest of them: no herd of
-// wake-ups, and no request overtaken for its whole deadline.
+// Sends each request to a free, live worker slot, the most recently used
+// first: a slot is live while a processor holds its life lock, and free while
+// nobody holds its request lock. The request lock (flock) keeps two requests
+// off one worker across processes too. Inside this process, requests that
+// find every slot busy queue in arrival order, and each release wakes only
+// the oldest of them: no herd of wake-ups, and no request overtaken for its
+// whole deadline.
 class Dispatcher {
 public:
-  explicit Dispatcher(const Config &cfg) : cfg_(cfg), busy_(static_cast<size_t>(cfg.slots)) {}
+  explicit Dispatcher(const Config &cfg)
+      : cfg_(cfg), busy_(static_cast<size_t>(cfg.slots)),
+        last_used_(static_cast<size_t>(cfg.slots)) {}
 
   class Claim {
   public:
@@ -57,8 +61,9 @@ private:
   const Config &cfg_;
   std::mutex m_;
   std::deque<Waiter *> queue_;
-  std::vector<char> busy_; // slots claimed by this process
-  unsigned next_ = 0;
+  std::vector<char> busy_;          // slots claimed by this process
+  std::vector<uint64_t> last_used_; // per slot: when this process last released it
+  uint64_t releases_ = 0;
   std::vector<int> live_cache_;
   Clock::time_point live_checked_{};
 };

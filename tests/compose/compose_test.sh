@@ -305,6 +305,12 @@ command_running() {
     exit 1' 2>/dev/null
 }
 
+any_command_running() { # service
+  local id
+  for id in $(ids_of "$1"); do command_running "$id" && return 0; done
+  return 1
+}
+
 check_answer() { # label [quiet]
   local code
   code=$(http POST /process -H 'Content-Type: text/plain; charset=utf-8' --data-binary @"$WORK/sample.txt")
@@ -530,8 +536,9 @@ check_answer "after the restart"
 
 # ---------------------------------------------------------------------------
 # 6. --scale processor=2: each processor claims its own worker slot (FIFOs
-#    in.1, out.1, ... beside slot 0's); the web spreads requests over both.
-#    One dies: the other carries on, and the dead one comes back by policy.
+#    in.1, out.1, ... beside slot 0's); while one is busy the web sends
+#    requests to the other. One dies: the other carries on, and the dead one
+#    comes back by policy.
 # ---------------------------------------------------------------------------
 timeout 300 "${COMPOSE[@]}" -p "$PROJECT" "${FILES[@]}" up -d --no-build --no-recreate --scale processor=2 \
   >"$WORK/scale.log" 2>&1 || { tail -30 "$WORK/scale.log"; fail "up --scale processor=2"; }
@@ -539,15 +546,32 @@ wait_healthy processor 2 60 || fail "two processors not healthy within 60 s"
 wait_workers 2 30 || fail "GET /healthz does not report 2 workers within 30 s"
 pass "--scale processor=2: both healthy, GET /healthz reports 2 workers"
 since=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-for i in 1 2 3 4 5 6; do check_answer "scaled, request $i" quiet; done
+# The web prefers the worker it used last, so sequential requests may all go
+# to one: keep one busy with 3 MB of plain text (a few seconds of aspell),
+# and the others must go elsewhere.
+: >"$WORK/busy.txt"
+while [ "$(stat -c %s "$WORK/busy.txt")" -lt $((3 * 1024 * 1024)) ]; do cat "$lic" >>"$WORK/busy.txt"; done
+curl -sS --noproxy '*' --max-time 90 -o /dev/null -w '%{http_code}' -H 'Content-Type: text/plain' \
+  --data-binary @"$WORK/busy.txt" "$BASE/process" >"$WORK/big2.code" 2>"$WORK/big2.err" &
+BG_PID=$!
+t=0
+until any_command_running processor; do
+  t=$((t + 1))
+  [ "$t" -le 150 ] || fail "the command never started for the 3 MB request"
+  sleep 0.2
+done
+for i in 1 2 3; do check_answer "scaled, request $i" quiet; done
+wait "$BG_PID"
+BG_PID=
+[ "$(cat "$WORK/big2.code")" = 200 ] || fail "scaled: the 3 MB request gave $(cat "$WORK/big2.code") $(cat "$WORK/big2.err")"
 sleep 1 # the processors log after they answer
 served=0
 for id in $(ids_of processor); do
   n=$(docker logs --since "$since" "$id" 2>&1 | grep -c 'outcome=ok')
   [ "$n" -gt 0 ] && served=$((served + 1))
 done
-[ "$served" -eq 2 ] || fail "6 requests were not spread over both processors (only $served served)"
-pass "scaled: 6 requests right, spread over both processors"
+[ "$served" -eq 2 ] || fail "requests were not spread over both processors (only $served served)"
+pass "scaled: 3 requests right while the other processor ran a 3 MB body: both served"
 victim=$(ids_of processor | grep -v "^$PROC" | head -1)
 [ -n "$victim" ] || fail "cannot find the second processor container"
 vpid=$(processor_pid "$victim") || fail "cannot find the second processor's PID"
