@@ -7,7 +7,8 @@
 #   WORKERS        workers for the pool rows     [2 x nproc: a worker idles while its
 #                  next request is handed over, so twice the cores keep them busy]
 #   SOAK_SECONDS   if set, also a web-RSS soak run of that length (warm, small, c=8)
-#   PAIRED_ROUNDS  rounds of the paired comparison (small, c=8)  [9]
+#   PAIRED_ROUNDS  rounds of the paired comparisons (small, c=8; warm c=1
+#                  against a running aspell -a)                   [9]
 #   PAIRED_SECONDS length of each measurement in a round           [4]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -124,6 +125,24 @@ if [ "$rounds" -gt 0 ]; then
   median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%.2f", m}'; }
   echo
   echo "median ratio to the floor: per-request $(median "${pr[@]}")x, warm $(median "${wr[@]}")x"
+
+  # Warm mode's c=1 latency next to what a running aspell -a needs on its
+  # own for the same line (no server, plain pipes), measured back to back.
+  p50() { sed 's/.*p50_ms=\([^ ]*\).*/\1/' <<<"$1"; }
+  echo
+  echo "Warm latency, small body, c=1, ${psecs}s each: a running aspell -a on its own, then fifogate warm:"
+  echo
+  echo "| round | aspell -a p50 ms | fifogate warm p50 ms | added ms |"
+  echo "|-------|------------------|----------------------|----------|"
+  added=() wp=()
+  for i in $(seq "$rounds"); do
+    a=$(p50 "$(python3 bench/aspell_warm_direct.py "$psecs")")
+    w=$(p50 "$("$bin/bench/fifogate-loadgen" http "$warm_port" "$out/small.txt" "$out/small.expected" 1 "$psecs" || true)")
+    added+=("$(bc -l <<<"$w - $a")") wp+=("$w")
+    printf '| %5s | %16.2f | %20.2f | %8.2f |\n' "$i" "$a" "$w" "${added[-1]}"
+  done
+  echo
+  echo "median: fifogate warm p50 $(median "${wp[@]}") ms, of which fifogate adds $(median "${added[@]}") ms"
   cleanup
 fi
 
