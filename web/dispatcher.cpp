@@ -14,13 +14,14 @@ Dispatcher::Claim::~Claim() {
   if (!d_)
     return;
   lock_.reset(); // unlocked before the next waiter is woken to take it
-  d_->released(channel_.slot);
+  d_->released(channel_.slot, demoted_);
 }
 
-void Dispatcher::released(int slot) {
+void Dispatcher::released(int slot, bool demoted) {
   std::lock_guard<std::mutex> g(m_);
   busy_[static_cast<size_t>(slot)] = 0;
-  last_used_[static_cast<size_t>(slot)] = ++releases_;
+  ++releases_;
+  last_used_[static_cast<size_t>(slot)] = demoted ? -releases_ : releases_;
   if (!queue_.empty())
     queue_.front()->cv.notify_one();
 }

@@ -30,15 +30,20 @@ public:
         : d_(&d), channel_(std::move(ch)), lock_(std::move(lock)) {}
     Claim(Claim &&o) noexcept
         : d_(std::exchange(o.d_, nullptr)), channel_(std::move(o.channel_)),
-          lock_(std::move(o.lock_)) {}
+          lock_(std::move(o.lock_)), demoted_(o.demoted_) {}
     Claim &operator=(Claim &&) = delete;
     ~Claim();
     const Channel &channel() const { return channel_; }
+    // The worker failed this request itself (no answer, a broken answer, a
+    // command it could not start): it goes last in line, so that a worker
+    // that fails fast does not take every request at low load.
+    void demote() { demoted_ = true; }
 
   private:
     Dispatcher *d_;
     Channel channel_;
     std::optional<FileLock> lock_;
+    bool demoted_ = false;
   };
 
   // ETIMEDOUT: every live slot stayed busy; ENXIO: no slot had a worker.
@@ -55,15 +60,17 @@ private:
   // One pass over the live slots this process is not using; m_ held.
   Result<std::optional<Claim>> try_slots(const std::vector<int> &live, bool &someone_else_holds);
   std::vector<int> live_slots_locked();
-  void released(int slot);
+  void released(int slot, bool demoted);
   void leave_queue(Waiter *w); // m_ held; wakes the next in line
 
   const Config &cfg_;
   std::mutex m_;
   std::deque<Waiter *> queue_;
-  std::vector<char> busy_;          // slots claimed by this process
-  std::vector<uint64_t> last_used_; // per slot: when this process last released it
-  uint64_t releases_ = 0;
+  std::vector<char> busy_; // slots claimed by this process
+  // Per slot, when this process last released it: a count that grows with
+  // every release, negative for a demoted one (after every slot never used).
+  std::vector<int64_t> last_used_;
+  int64_t releases_ = 0;
   std::vector<int> live_cache_;
   Clock::time_point live_checked_{};
 };

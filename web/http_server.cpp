@@ -46,6 +46,7 @@ constexpr Millis kLingerTimeout(1000); // draining an unread body before closing
 thread_local bool t_overloaded = false;   // set while the acceptor rejects a connection
 thread_local bool t_unread_body = false;  // the response went out before the body was read
 thread_local bool t_body_follows = false; // the response head is followed by a body
+thread_local bool t_final_head = false;   // the next write is the answer's head (not a 100)
 
 // One request's facts for its access-log line, filled in while it is served
 // (a connection carries one request, on one thread, start to end).
@@ -105,10 +106,14 @@ public:
       return -1;
     // httplib writes the head and the body separately: the head is held
     // back (MSG_MORE) so both leave in one segment, one wake-up of the client.
-    bool head = t_body_follows && !wrote_;
-    if (!wrote_)
+    // The answer's time starts at its head, not at a "100 Continue" that
+    // went out before the body was read and the command ran.
+    bool head = false;
+    if (t_final_head) {
+      t_final_head = false;
+      head = t_body_follows;
       answer_deadline_ = Deadline::in(send_timeout_);
-    wrote_ = true;
+    }
     held_ = false;
     size_t sent = 0;
     while (sent < size) {
@@ -121,10 +126,14 @@ public:
       if (n < 0 && errno == EINTR)
         continue;
       if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-        if (poll_one(sock_, POLLOUT, Deadline::in(kIoTimeout).earlier(answer_deadline_)) > 0 &&
-            !answer_deadline_.expired())
+        Deadline stall = Deadline::in(kIoTimeout);
+        bool whole_answer_limit = answer_deadline_.at() <= stall.at();
+        int ready = poll_one(sock_, POLLOUT, stall.earlier(answer_deadline_));
+        if (ready > 0 && !answer_deadline_.expired())
           continue;
-        if (answer_deadline_.expired())
+        if (ready < 0)
+          return give_up(Error::sys("poll").message(), sent, size);
+        if (whole_answer_limit || answer_deadline_.expired())
           return give_up("the client did not take the answer within " +
                              std::to_string(send_timeout_.count()) + " ms",
                          sent, size);
@@ -188,7 +197,7 @@ private:
   int sock_;
   Deadline budget_;
   Millis send_timeout_;
-  Deadline answer_deadline_ = Deadline::in(Millis(0));
+  Deadline answer_deadline_ = Deadline::never(); // set when the answer's head goes out
 
 public:
   // Bytes read from the socket that no request has used (pipelining).
@@ -204,7 +213,6 @@ private:
     return -1;
   }
 
-  bool wrote_ = false;  // the head went out
   bool held_ = false;   // the last write was held back by MSG_MORE
   bool failed_ = false; // a write gave up: the connection must end
 };
@@ -311,7 +319,7 @@ private:
     return std::clamp<size_t>(static_cast<size_t>(rl.rlim_cur / 4), 16, kMaxParked);
   }
   static constexpr Millis kKeepAliveLinger{5};
-  Millis send_timeout_{120000};
+  Millis send_timeout_{Config{}.send_timeout_ms};
 
   bool process_and_close_socket(socket_t sock) override {
     if (idle_) {
@@ -357,6 +365,7 @@ private:
       bool last = !idle_ || stopping_ || served + 1 >= kMaxRequestsPerConnection;
       t_unread_body = false;
       t_body_follows = false;
+      t_final_head = false;
       t_access = Access{Clock::now(), RequestId::random(), 0, {}, {}, {}};
       ok = process_request(strm, last, closed, nullptr);
       strm.push();
@@ -581,6 +590,12 @@ struct WebServer::Impl {
     r.wait_ms += std::chrono::duration_cast<Millis>(Clock::now() - t0).count();
     metrics.queue_wait(static_cast<double>(r.wait_ms) / 1000.0);
     metrics.worker_seen(claim->channel().slot, r.worker);
+    bool worker_failed = r.error != ExchangeError::none
+                             ? r.error != ExchangeError::busy
+                             : r.status && (r.status->outcome == Outcome::spawn_failed ||
+                                            r.status->outcome == Outcome::internal);
+    if (worker_failed)
+      claim->demote();
     return r;
   }
 
@@ -799,6 +814,7 @@ struct WebServer::Impl {
       if (!res.has_header("X-Request-Id"))
         res.set_header("X-Request-Id", t_access.id.hex());
       t_body_follows = req.method != "HEAD" && !res.body.empty();
+      t_final_head = true;
       // Where the next request starts is unknown after a request httplib
       // could not parse, or one whose body was never read (httplib reads
       // bodies only for POST, PUT, PATCH, DELETE; our early 413 and 415 skip

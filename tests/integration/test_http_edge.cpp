@@ -211,6 +211,30 @@ TEST(SlowClients, AReaderTooSlowForTheSendTimeoutIsGivenUpAndLogged) {
   EXPECT_EQ(next.body.size(), 12000000u);
 }
 
+// The answer's time starts at its head: a "100 Continue" sent before the body
+// was read and the command ran does not start it. The command here takes
+// longer than WEB_SEND_TIMEOUT_MS before it answers, then a reader that
+// keeps up gets the whole 12 MB.
+TEST(SlowClients, TheSendTimeoutStartsAtTheAnswerNotAtA100Continue) {
+  Stack s(Env{{"PROC_PROTOCOL", "raw"},
+              {"PROC_COMMAND", "sh -c 'cat >/dev/null; sleep 1.2; yes | head -c 12000000'"},
+              {"WEB_SEND_TIMEOUT_MS", "800"}});
+  s.start_processor();
+  s.start_web();
+  int fd = slow_client(s.port(), "POST /process HTTP/1.1\r\nHost: t\r\nContent-Type: text/plain\r\n"
+                                 "Expect: 100-continue\r\nContent-Length: 1\r\n\r\nx");
+  ASSERT_GE(fd, 0);
+  std::string got = read_slowly(fd, 1 << 20, milliseconds(0), 12000000 + 300);
+  ::close(fd);
+  EXPECT_EQ(got.substr(0, 25), "HTTP/1.1 100 Continue\r\n\r\n");
+  size_t head = got.find("HTTP/1.1 200 OK");
+  ASSERT_NE(head, std::string::npos) << got.substr(0, 200);
+  size_t head_end = got.find("\r\n\r\n", head);
+  ASSERT_NE(head_end, std::string::npos);
+  EXPECT_EQ(got.size() - head_end - 4, 12000000u);
+  EXPECT_EQ(s.web_log().find("undelivered="), std::string::npos) << s.web_log();
+}
+
 // A client that stops reading is given up after 5 s without progress: the
 // connection ends (not kept for a next request that would read the rest of
 // this answer), the access line says so, and the next client is served.

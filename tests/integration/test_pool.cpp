@@ -1,9 +1,11 @@
-// Several workers serve one web: each claims its own slot, requests spread
-// over them, a dead worker's slot is skipped and can be claimed again.
+// Several workers serve one web: each claims its own slot, a free one (the
+// last used first) takes each request, a failing or dead worker is skipped.
 #include "../support/stack.hpp"
+#include <fstream>
 #include <future>
 #include <gtest/gtest.h>
 #include <set>
+#include <sys/stat.h>
 #include <thread>
 
 using namespace fgtest;
@@ -72,4 +74,39 @@ TEST(Pool, AllWorkersBusyIs503AfterTheWait) {
   EXPECT_EQ(a.header("retry-after"), "1");
   EXPECT_LT(steady_clock::now() - t0, seconds(2));
   EXPECT_EQ(slow.get().status, 200);
+}
+
+// A worker that fails every request (here its command cannot be executed)
+// goes to the back of the line after a failure: a healthy worker beside it
+// serves the requests that follow, although the web prefers the worker it
+// used last.
+TEST(Pool, AWorkerThatFailsARequestIsNotPreferred) {
+  Stack s;
+  std::string not_exec = s.dir() + "/not-executable";
+  {
+    std::ofstream f(not_exec);
+    f << "#!/bin/sh\necho never\n";
+  }
+  ::chmod(not_exec.c_str(), 0644);
+  Env broken_env = s.env();
+  broken_env["PROC_COMMAND"] = not_exec;
+  broken_env["PROC_PROTOCOL"] = "ispell";
+  Proc broken(FIFOGATE_PROCESSOR_BIN, {}, broken_env, s.dir() + "/broken.log");
+  ASSERT_TRUE(eventually(
+      [&] { return read_file(s.dir() + "/broken.log").find("ready:") != std::string::npos; },
+      seconds(5)))
+      << read_file(s.dir() + "/broken.log");
+  s.start_processor(); // the healthy one, in the next slot
+  s.start_web();
+  int failures = 0;
+  for (int i = 0; i < 8; ++i) {
+    auto a = s.post("helo\n");
+    if (a.status != 200) {
+      ++failures;
+      EXPECT_EQ(a.status, 502) << a.body;
+    } else {
+      EXPECT_EQ(a.body, aspell_direct("helo\n"));
+    }
+  }
+  EXPECT_LE(failures, 1) << "the broken worker kept being chosen";
 }

@@ -67,11 +67,13 @@ TEST(Config, ReadsEveryVariable) {
 }
 
 TEST(Config, BadNumbersNameTheVariable) {
-  for (auto [k, v] : std::vector<std::pair<std::string, std::string>>{{"PORT", "70000"},
-                                                                      {"PORT", "http"},
-                                                                      {"PROC_TIMEOUT_MS", "0"},
-                                                                      {"MAX_BODY_BYTES", "-1"},
-                                                                      {"WEB_THREADS", "1.5"}}) {
+  for (auto [k, v] :
+       std::vector<std::pair<std::string, std::string>>{{"PORT", "70000"},
+                                                        {"PORT", "http"},
+                                                        {"PROC_TIMEOUT_MS", "0"},
+                                                        {"MAX_BODY_BYTES", "-1"},
+                                                        {"WEB_THREADS", "1.5"},
+                                                        {"WEB_SEND_TIMEOUT_MS", "0"}}) {
     auto c = config_from(env_of({{k, v}}));
     ASSERT_FALSE(c.ok()) << k << "=" << v;
     EXPECT_NE(c.error().message().find(k), std::string::npos) << c.error().message();

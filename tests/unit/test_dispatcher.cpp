@@ -104,6 +104,36 @@ TEST(Dispatcher, TheMostRecentlyUsedFreeWorkerServesNext) {
   EXPECT_EQ(again->channel().slot, other) << "released last, so chosen first";
 }
 
+// A worker that failed a request goes to the back of the line: one that fails
+// fast would otherwise take every request at low load.
+TEST(Dispatcher, AWorkerThatFailedARequestGoesLast) {
+  Slots s(3);
+  Dispatcher d(s.cfg);
+  int failed = -1;
+  {
+    auto c = d.claim(Deadline::in(Millis(100)));
+    ASSERT_TRUE(c.ok());
+    failed = c->channel().slot;
+    c->demote();
+  }
+  std::set<int> used;
+  for (int i = 0; i < 4; ++i) {
+    auto c = d.claim(Deadline::in(Millis(100)));
+    ASSERT_TRUE(c.ok());
+    EXPECT_NE(c->channel().slot, failed) << i;
+    used.insert(c->channel().slot);
+  }
+  EXPECT_EQ(used.size(), 1u) << "the last one used, not the failed one, serves on";
+  // With every other slot busy it is still used: demoted, not excluded.
+  std::vector<Dispatcher::Claim> held;
+  for (int i = 0; i < 3; ++i) {
+    auto c = d.claim(Deadline::in(Millis(100)));
+    ASSERT_TRUE(c.ok());
+    held.push_back(std::move(*c));
+  }
+  EXPECT_EQ(held.back().channel().slot, failed);
+}
+
 // Waiters are served in arrival order, each release wakes the next one at
 // once, and a waiter whose deadline passes leaves without blocking the line.
 TEST(Dispatcher, WaitersAreServedInArrivalOrder) {
