@@ -12,6 +12,8 @@ import time
 
 secs = float(sys.argv[1]) if len(sys.argv) > 1 else 5.0
 text = sys.argv[2] if len(sys.argv) > 2 else "This sentense has two speling mistakes."
+if not text.strip() or "\n" in text:
+    sys.exit("aspell_warm_direct: give one non-empty line (its answer is one block)")
 line = ("^" + text + "\n").encode()  # '^': the line is text, as fifogate sends it
 
 p = subprocess.Popen(["aspell", "-a"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,

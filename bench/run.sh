@@ -12,6 +12,7 @@
 #   PAIRED_SECONDS length of each measurement in a round           [4]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+scripts/deps.sh bench
 scripts/deps.sh
 secs=${BENCH_SECONDS:-10}
 workers=${WORKERS:-$((2 * $(nproc)))}
@@ -127,17 +128,23 @@ if [ "$rounds" -gt 0 ]; then
   echo "median ratio to the floor: per-request $(median "${pr[@]}")x, warm $(median "${wr[@]}")x"
 
   # Warm mode's c=1 latency next to what a running aspell -a needs on its
-  # own for the same line (no server, plain pipes), measured back to back.
-  p50() { sed 's/.*p50_ms=\([^ ]*\).*/\1/' <<<"$1"; }
+  # own for the same line (no server, plain pipes), measured back to back,
+  # every other round in the opposite order.
+  number() { [[ $1 =~ ^[0-9]+(\.[0-9]+)?$ ]] || { echo "bench: not a measurement: '$2'" >&2; exit 1; }; }
   echo
-  echo "Warm latency, small body, c=1, ${psecs}s each: a running aspell -a on its own, then fifogate warm:"
+  echo "Warm latency, small body, c=1, ${psecs}s each: a running aspell -a on its own, and fifogate warm:"
   echo
   echo "| round | aspell -a p50 ms | fifogate warm p50 ms | added ms |"
   echo "|-------|------------------|----------------------|----------|"
   added=() wp=()
   for i in $(seq "$rounds"); do
-    a=$(p50 "$(python3 bench/aspell_warm_direct.py "$psecs")")
-    w=$(p50 "$("$bin/bench/fifogate-loadgen" http "$warm_port" "$out/small.txt" "$out/small.expected" 1 "$psecs" || true)")
+    measure_aspell() { ra=$(python3 bench/aspell_warm_direct.py "$psecs" "$(cat "$out/small.txt")"); }
+    measure_warm() { rw=$("$bin/bench/fifogate-loadgen" http "$warm_port" "$out/small.txt" "$out/small.expected" 1 "$psecs" || true); }
+    if [ $((i % 2)) -eq 1 ]; then measure_aspell; measure_warm; else measure_warm; measure_aspell; fi
+    [[ $rw == *" bad=0 "* ]] || { echo "bench: fifogate warm gave wrong answers: $rw" >&2; exit 1; }
+    a=$(sed 's/.*p50_ms=\([^ ]*\).*/\1/' <<<"$ra") w=$(sed 's/.*p50_ms=\([^ ]*\).*/\1/' <<<"$rw")
+    number "$a" "$ra"
+    number "$w" "$rw"
     added+=("$(bc -l <<<"$w - $a")") wp+=("$w")
     printf '| %5s | %16.2f | %20.2f | %8.2f |\n' "$i" "$a" "$w" "${added[-1]}"
   done

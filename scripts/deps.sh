@@ -2,6 +2,7 @@
 # Installs the Debian packages fifogate needs, only those missing.
 #   scripts/deps.sh          build + run dependencies
 #   scripts/deps.sh test     ... plus what the test suite needs
+#   scripts/deps.sh bench    ... plus what bench/run.sh needs
 # The README lists every package and why it is needed.
 set -euo pipefail
 
@@ -13,6 +14,9 @@ pkgs=(
   aspell aspell-en               # the default command
   ca-certificates
 )
+if [[ "${1:-}" == bench ]]; then
+  pkgs+=(python3 bc) # the warm-latency reference (bench/aspell_warm_direct.py); ratios
+fi
 if [[ "${1:-}" == test ]]; then
   pkgs+=(libgtest-dev curl clang-format)  # GoogleTest; curl for the compose test; format check
   pkgs+=(hunspell hunspell-en-us)         # the other -a checker, tested in warm mode
