@@ -127,6 +127,24 @@ if [ "$rounds" -gt 0 ]; then
   echo
   echo "median ratio to the floor: per-request $(median "${pr[@]}")x, warm $(median "${wr[@]}")x"
 
+  # The medium-body target (warm against the floor at c=8) gets its own
+  # back-to-back rounds too: its table cells are minutes apart as well.
+  echo
+  echo "Paired rounds, medium body, c=8, ${psecs}s each, $workers workers:"
+  echo
+  echo "| round | floor req/s | warm req/s | ratio |"
+  echo "|-------|-------------|------------|-------|"
+  mr=()
+  for i in $(seq "$rounds"); do
+    measure_floor() { f=$(rps "$("$bin/bench/fifogate-loadgen" floor "$out/medium.txt" "$out/medium.expected" 8 "$psecs" || true)"); }
+    measure_warm() { w=$(rps "$("$bin/bench/fifogate-loadgen" http "$warm_port" "$out/medium.txt" "$out/medium.expected" 8 "$psecs" || true)"); }
+    if [ $((i % 2)) -eq 1 ]; then measure_floor; measure_warm; else measure_warm; measure_floor; fi
+    mr+=("$(bc -l <<<"$w / $f")")
+    printf '| %5s | %11s | %10s | %5.2f |\n' "$i" "$f" "$w" "${mr[-1]}"
+  done
+  echo
+  echo "median ratio to the floor: warm $(median "${mr[@]}")x"
+
   # Warm mode's c=1 latency next to what a running aspell -a needs on its
   # own for the same line (no server, plain pipes), measured back to back,
   # every other round in the opposite order.
