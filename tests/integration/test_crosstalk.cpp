@@ -9,6 +9,7 @@
 #include <csignal>
 #include <future>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 using namespace fgtest;
 using namespace fifogate;
@@ -69,6 +70,45 @@ TEST(CrossTalk, InputOfASenderThatVanishedIsNeverMerged) {
   std::string log = s.processor_log();
   EXPECT_NE(log.find("outcome=truncated"), std::string::npos) << log;
   EXPECT_NE(log.find("the sender went away"), std::string::npos) << log;
+}
+
+// A sender that opened the input, wrote half a request and left before the
+// worker's read end was opened (it can happen while the worker renews that
+// end): Linux then never reports the end with POLLHUP, only read() returns
+// it. The worker must see it at once, not at the command's deadline.
+TEST(CrossTalk, ASenderThatLeftBeforeTheWorkerOpenedTheInputIsSeenToHaveLeft) {
+  std::signal(SIGPIPE, SIG_IGN);
+  Stack s;
+  auto env = s.env();
+  for (const char *k : {"PROC_INPUT", "PROC_OUTPUT", "PROC_STATUS"})
+    ASSERT_EQ(::mkfifo(env[k].c_str(), 0660), 0) << k;
+  // Read ends held by the test keep the bytes in the FIFO and take the answer.
+  auto holder = open_fifo_reader(env["PROC_INPUT"]);
+  auto out = open_fifo_reader(env["PROC_OUTPUT"]);
+  auto status = open_fifo_reader(env["PROC_STATUS"]);
+  ASSERT_TRUE(holder.ok() && out.ok() && status.ok());
+  {
+    auto in = open_fifo_writer(env["PROC_INPUT"], Deadline::in(seconds(2)));
+    ASSERT_TRUE(in.ok()) << in.error().message();
+    auto id = RequestId::random();
+    std::string recs = frame::encode(frame::Kind::begin, id, "len=1000") +
+                       frame::encode(frame::Kind::data, id, "left early\n");
+    ASSERT_TRUE(write_all(in->get(), recs, Deadline::in(seconds(2)), "raw").ok());
+  } // the sender is gone before the worker opens its end
+  s.start_processor({{"PROC_TIMEOUT_MS", "20000"}});
+  holder->reset();
+  EXPECT_TRUE(eventually(
+      [&] {
+        return s.processor_log().find("the sender closed the input FIFO") != std::string::npos;
+      },
+      seconds(5)))
+      << s.processor_log();
+  out->reset();
+  status->reset();
+  s.start_web();
+  auto a = s.post("helo\n");
+  EXPECT_EQ(a.status, 200) << a.body;
+  EXPECT_EQ(a.body, aspell_direct("helo\n"));
 }
 
 TEST(CrossTalk, TailOfATimedOutAnswerIsNotReadByTheNextRequest) {
