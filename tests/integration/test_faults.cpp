@@ -66,12 +66,7 @@ TEST(Faults, MissingCommandIs502) {
 // reaches the client, and the worker leaves no zombie behind.
 TEST(Faults, CommandThatCannotExecIs502AndLeavesNoChild) {
   Stack s;
-  std::string not_exec = s.dir() + "/not-executable";
-  {
-    std::ofstream f(not_exec);
-    f << "#!/bin/sh\necho never\n";
-  }
-  ::chmod(not_exec.c_str(), 0644);
+  std::string not_exec = not_executable_script(s.dir());
   s.set("PROC_COMMAND", not_exec);
   s.start_processor();
   s.start_web();

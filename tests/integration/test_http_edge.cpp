@@ -166,14 +166,19 @@ static std::string post_x() {
   return "POST /process HTTP/1.1\r\nHost: t\r\nContent-Type: text/plain\r\n"
          "Content-Length: 1\r\n\r\nx";
 }
+// Starts the stack (its command answers 12 MB) and sends one request from a
+// client with a small receive buffer; returns that client's socket.
+static int big_answer_client(Stack &s) {
+  s.start_processor();
+  s.start_web();
+  return slow_client(s.port(), post_x());
+}
 
 // The 5 s limit is on progress, not on the whole answer: a 12 MB answer to
 // a client that drains it for longer than that arrives whole.
 TEST(SlowClients, ASlowButSteadyReaderGetsTheWholeAnswer) {
   Stack s(Env{{"PROC_PROTOCOL", "raw"}, {"PROC_COMMAND", kBigAnswerCommand}});
-  s.start_processor();
-  s.start_web();
-  int fd = slow_client(s.port(), post_x());
+  int fd = big_answer_client(s);
   ASSERT_GE(fd, 0);
   std::string got = read_slowly(fd, 1500000, milliseconds(700), 12000000 + 200);
   ::close(fd);
@@ -191,9 +196,7 @@ TEST(SlowClients, AReaderTooSlowForTheSendTimeoutIsGivenUpAndLogged) {
   Stack s(Env{{"PROC_PROTOCOL", "raw"},
               {"PROC_COMMAND", kBigAnswerCommand},
               {"WEB_SEND_TIMEOUT_MS", "2000"}});
-  s.start_processor();
-  s.start_web();
-  int fd = slow_client(s.port(), post_x());
+  int fd = big_answer_client(s);
   ASSERT_GE(fd, 0);
   // 1.5 MB per 700 ms would take the 12 MB in about 5.6 s.
   std::string got = read_slowly(fd, 1500000, milliseconds(700), 12000000 + 200);
@@ -240,9 +243,7 @@ TEST(SlowClients, TheSendTimeoutStartsAtTheAnswerNotAtA100Continue) {
 // this answer), the access line says so, and the next client is served.
 TEST(SlowClients, AReaderThatStopsIsGivenUpAndLogged) {
   Stack s(Env{{"PROC_PROTOCOL", "raw"}, {"PROC_COMMAND", kBigAnswerCommand}});
-  s.start_processor();
-  s.start_web();
-  int fd = slow_client(s.port(), post_x());
+  int fd = big_answer_client(s);
   ASSERT_GE(fd, 0);
   EXPECT_TRUE(eventually([&] { return s.web_log().find("undelivered=") != std::string::npos; },
                          seconds(20)))

@@ -1,11 +1,9 @@
 // Several workers serve one web: each claims its own slot, a free one (the
 // last used first) takes each request, a failing or dead worker is skipped.
 #include "../support/stack.hpp"
-#include <fstream>
 #include <future>
 #include <gtest/gtest.h>
 #include <set>
-#include <sys/stat.h>
 #include <thread>
 
 using namespace fgtest;
@@ -82,12 +80,7 @@ TEST(Pool, AllWorkersBusyIs503AfterTheWait) {
 // used last.
 TEST(Pool, AWorkerThatFailsARequestIsNotPreferred) {
   Stack s;
-  std::string not_exec = s.dir() + "/not-executable";
-  {
-    std::ofstream f(not_exec);
-    f << "#!/bin/sh\necho never\n";
-  }
-  ::chmod(not_exec.c_str(), 0644);
+  std::string not_exec = not_executable_script(s.dir());
   Env broken_env = s.env();
   broken_env["PROC_COMMAND"] = not_exec;
   broken_env["PROC_PROTOCOL"] = "ispell";

@@ -365,6 +365,12 @@ void write_file(const std::string &path, const std::string &data) {
   std::ofstream f(path, std::ios::binary);
   f << data;
 }
+std::string not_executable_script(const std::string &dir) {
+  std::string path = dir + "/not-executable";
+  write_file(path, "#!/bin/sh\necho never\n");
+  ::chmod(path.c_str(), 0644);
+  return path;
+}
 std::string gpl3() {
   return read_file("/usr/share/common-licenses/GPL-3");
 }

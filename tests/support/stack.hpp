@@ -111,6 +111,9 @@ std::string aspell_direct(const std::string &input);
 
 std::string read_file(const std::string &path);
 void write_file(const std::string &path, const std::string &data);
+// A shell script in `dir` without the execute bit: a command that exists but
+// cannot be started. Returns its path.
+std::string not_executable_script(const std::string &dir);
 std::string gpl3();
 // Open fds of a process, as a count.
 int count_fds(pid_t pid);
