@@ -654,8 +654,10 @@ std::optional<std::vector<std::string>> command_with_lang(const std::vector<std:
   return out;
 }
 
-// stdout of a short command, or nothing when it fails or takes too long.
-static std::optional<std::string> capture(const std::vector<std::string> &argv, Deadline deadline) {
+// stdout of a short command, or nothing when it fails, takes too long or a
+// stop signal comes (stop_fd, as in learn_command).
+static std::optional<std::string> capture(const std::vector<std::string> &argv, Deadline deadline,
+                                          int stop_fd) {
   auto c = ChildProcess::spawn(argv);
   if (!c)
     return std::nullopt;
@@ -663,7 +665,7 @@ static std::optional<std::string> capture(const std::vector<std::string> &argv, 
   std::string out;
   char buf[4096];
   while (out.size() < (1 << 20)) {
-    if (poll_one(c->stdout_fd().get(), POLLIN, deadline) <= 0)
+    if (poll_one(c->stdout_fd().get(), POLLIN, deadline, stop_fd) <= 0)
       return std::nullopt;
     auto r = read_some(c->stdout_fd().get(), buf, sizeof buf);
     if (r.kind == ReadKind::data)
@@ -672,9 +674,11 @@ static std::optional<std::string> capture(const std::vector<std::string> &argv, 
       break;
   }
   while (!c->try_exit()) {
-    if (deadline.expired())
+    // Without a pidfd (fd -1, which poll skips) this is a 5 ms nap.
+    if (deadline.expired() ||
+        poll_one(c->exit_fd(), POLLIN, Deadline::in(Millis(5)).earlier(deadline), stop_fd) ==
+            kStopRequested)
       return std::nullopt; // the destructor kills it
-    ::poll(nullptr, 0, 5);
   }
   auto e = c->try_exit();
   if (e->exit_code != 0)
@@ -699,7 +703,7 @@ static std::vector<std::string> hunspell_dictionaries() {
   return out;
 }
 
-static std::vector<std::string> installed_dictionaries(const Config &cfg) {
+static std::vector<std::string> installed_dictionaries(const Config &cfg, int stop_fd) {
   std::string prog = program_name(cfg.command);
   std::vector<std::string> names;
   if (cfg.protocol != Protocol::ispell) {
@@ -711,7 +715,7 @@ static std::vector<std::string> installed_dictionaries(const Config &cfg) {
       if (a != "-a" && a != "pipe")
         argv.push_back(a);
     argv.insert(argv.end(), {"dump", "dicts"});
-    auto out = capture(argv, Deadline::in(Millis(10000)));
+    auto out = capture(argv, Deadline::in(Millis(10000)), stop_fd);
     std::string_view rest = out ? std::string_view(*out) : std::string_view();
     while (!rest.empty()) {
       size_t nl = rest.find('\n');
@@ -732,7 +736,7 @@ static std::vector<std::string> installed_dictionaries(const Config &cfg) {
 // The first line a command prints with no input (its banner), or nothing.
 // It need not exit: it is killed once that line is in.
 static std::optional<std::string> first_line(const std::vector<std::string> &argv,
-                                             Deadline deadline) {
+                                             Deadline deadline, int stop_fd) {
   auto c = ChildProcess::spawn(argv);
   if (!c)
     return std::nullopt;
@@ -740,7 +744,7 @@ static std::optional<std::string> first_line(const std::vector<std::string> &arg
   std::string out;
   char buf[4096];
   while (out.find('\n') == std::string::npos && out.size() < sizeof buf) {
-    if (poll_one(c->stdout_fd().get(), POLLIN, deadline) <= 0)
+    if (poll_one(c->stdout_fd().get(), POLLIN, deadline, stop_fd) <= 0)
       return std::nullopt;
     auto r = read_some(c->stdout_fd().get(), buf, sizeof buf);
     if (r.kind == ReadKind::data)
@@ -751,20 +755,20 @@ static std::optional<std::string> first_line(const std::vector<std::string> &arg
   return out.substr(0, out.find('\n'));
 }
 
-static ispell::Checker checker_of(const Config &cfg) {
-  auto banner = first_line(cfg.command, Deadline::in(Millis(10000)));
+static ispell::Checker checker_of(const Config &cfg, int stop_fd) {
+  auto banner = first_line(cfg.command, Deadline::in(Millis(10000)), stop_fd);
   if (banner && banner->rfind("@(#)", 0) == 0)
     return ispell::checker_from_banner(*banner);
   return program_name(cfg.command) == "aspell" ? ispell::Checker::aspell
                                                : ispell::Checker::hunspell;
 }
 
-CommandFacts learn_command(const Config &cfg) {
+CommandFacts learn_command(const Config &cfg, int stop_fd) {
   CommandFacts f;
   if (cfg.protocol != Protocol::ispell)
     return f;
-  f.dictionaries = installed_dictionaries(cfg);
-  f.checker = checker_of(cfg);
+  f.dictionaries = installed_dictionaries(cfg, stop_fd);
+  f.checker = checker_of(cfg, stop_fd);
   return f;
 }
 

@@ -41,7 +41,10 @@ struct CommandFacts {
   // safer guess). A per-request command is fed before its banner comes.
   ispell::Checker checker = ispell::Checker::aspell;
 };
-CommandFacts learn_command(const Config &cfg);
+// Each probe waits up to 10 s for a command that hangs; a stop signal pending
+// on `stop_fd` (the processor's signalfd; -1: none) cuts that short, and the
+// facts are then incomplete: the caller is to exit.
+CommandFacts learn_command(const Config &cfg, int stop_fd = -1);
 
 // The command with a dictionary chosen: aspell gets --master=<lang> (the names
 // `aspell dump dicts` lists are master dictionaries; --lang would drop a

@@ -5,7 +5,7 @@
 
 namespace fifogate {
 
-Result<void> WarmCommand::ensure_started(const Deadline &deadline) {
+Result<void> WarmCommand::ensure_started(const Deadline &deadline, int stop_fd) {
   if (child_)
     return {};
   auto c = ChildProcess::spawn(cfg_.command);
@@ -19,7 +19,12 @@ Result<void> WarmCommand::ensure_started(const Deadline &deadline) {
   std::string got;
   char buf[512];
   while (got.find('\n') == std::string::npos) {
-    int rev = poll_one(child_->stdout_fd().get(), POLLIN, deadline);
+    int rev = poll_one(child_->stdout_fd().get(), POLLIN, deadline, stop_fd);
+    if (rev == kStopRequested) {
+      child_.reset();
+      return Error::logic("warm start of \"" + cfg_.command_line +
+                          "\": interrupted by a stop signal");
+    }
     auto r = rev > 0 ? read_some(child_->stdout_fd().get(), buf, sizeof buf)
                      : ReadResult{ReadKind::error};
     if (r.kind == ReadKind::data) {

@@ -15,8 +15,9 @@ class WarmCommand {
 public:
   explicit WarmCommand(const Config &cfg) : cfg_(cfg) {}
 
-  // Starts the command if none runs and reads its banner line.
-  Result<void> ensure_started(const Deadline &deadline);
+  // Starts the command if none runs and reads its banner line. A stop signal
+  // pending on `stop_fd` (-1: none) ends the wait, and the start fails.
+  Result<void> ensure_started(const Deadline &deadline, int stop_fd = -1);
   bool running() const { return child_.has_value(); }
   ChildProcess &child() { return *child_; }
   // The banner line ("@(#) International Ispell ...\n") every answer starts with.

@@ -98,7 +98,11 @@ int serve(const Config &cfg, int stop_fd) {
   int exit_code = 0;
   // Listed before the slot is claimed, so the info below is complete as soon
   // as anyone can see this worker.
-  const CommandFacts facts = learn_command(cfg);
+  const CommandFacts facts = learn_command(cfg, stop_fd);
+  if (stop_requested(stop_fd, 0)) {
+    say("stop signal: exiting (while learning about the command)");
+    return 0;
+  }
   const std::vector<std::string> &dictionaries = facts.dictionaries;
   if (dictionaries.empty() && cfg.protocol == Protocol::ispell)
     say("warning: no dictionaries listed for \"" + cfg.command_line +
@@ -138,8 +142,13 @@ int serve(const Config &cfg, int stop_fd) {
   std::optional<WarmCommand> warm;
   if (cfg.mode == Mode::warm) {
     warm.emplace(cfg);
-    if (auto r = warm->ensure_started(Deadline::in(Millis(10000))); !r)
+    if (auto r = warm->ensure_started(Deadline::in(Millis(10000)), stop_fd); !r) {
+      if (stop_requested(stop_fd, 0)) {
+        say("stop signal: exiting (while starting the warm command)");
+        return 0;
+      }
       say("warning: " + r.error().message() + " (will retry per request)");
+    }
   }
   frame::Parser parser;
   bool discarding = false; // after garbage: drop bytes until that writer leaves
@@ -162,8 +171,8 @@ int serve(const Config &cfg, int stop_fd) {
       begin = std::move(r.next_begin);
     }
     if (warm && !warm->running()) // restart now, not on the next request's time
-      if (auto rs = warm->ensure_started(Deadline::in(Millis(10000))); !rs)
-        say("warning: " + rs.error().message());
+      if (auto rs = warm->ensure_started(Deadline::in(Millis(10000)), stop_fd); !rs)
+        say("warning: " + rs.error().message()); // a stop is seen by the poll below
     if (parser.corrupt()) {
       say("input FIFO carried bytes that are not records; dropping them until the writer leaves");
       parser.reset();

@@ -34,6 +34,23 @@ int poll_one(int fd, short events, const Deadline &deadline) {
   }
 }
 
+int poll_one(int fd, short events, const Deadline &deadline, int stop_fd) {
+  if (stop_fd < 0)
+    return poll_one(fd, events, deadline);
+  for (;;) {
+    pollfd p[2] = {{fd, events, 0}, {stop_fd, POLLIN, 0}};
+    int r = ::poll(p, 2, deadline.poll_timeout_ms());
+    if (r > 0 && p[1].revents)
+      return kStopRequested;
+    if (r > 0)
+      return p[0].revents;
+    if (r == 0)
+      return 0;
+    if (errno != EINTR)
+      return -1;
+  }
+}
+
 Result<void> set_nonblocking(int fd, bool on) {
   int flags = ::fcntl(fd, F_GETFL);
   if (flags < 0)

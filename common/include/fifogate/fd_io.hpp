@@ -22,6 +22,11 @@ ReadResult read_some(int fd, char *buf, size_t len);
 // poll(2) one fd for `events`, retrying EINTR, until the deadline.
 // Returns revents (0 on timeout) or -1 with errno set.
 int poll_one(int fd, short events, const Deadline &deadline);
+// The same, and gives up early when `stop_fd` (a signalfd) becomes readable:
+// a stop signal is pending. Returns kStopRequested then; a stop_fd < 0 is
+// never watched. It does not consume the signal, so every later look sees it.
+inline constexpr int kStopRequested = -2;
+int poll_one(int fd, short events, const Deadline &deadline, int stop_fd);
 
 Result<void> set_nonblocking(int fd, bool on);
 
