@@ -4,7 +4,10 @@
 namespace fifogate::ispell {
 
 Checker checker_from_banner(std::string_view banner) {
-  return banner.find("Aspell") == std::string_view::npos ? Checker::hunspell : Checker::aspell;
+  // Only the "(but really ...)" part names the program; "Aspell" elsewhere
+  // (a build note, a fork's name) does not make it cut lines like aspell.
+  return banner.find("(but really Aspell ") == std::string_view::npos ? Checker::hunspell
+                                                                      : Checker::aspell;
 }
 
 void InputEscaper::put(char c, std::string &out) {

@@ -93,6 +93,10 @@ TEST(IspellInput, BlocksOwedFollowTheChecker) {
   EXPECT_EQ(ispell::checker_from_banner(
                 "@(#) International Ispell Version 3.2.06 (but really Hunspell 1.7.1)\n"),
             Checker::hunspell);
+  // Anything not aspell is taken for the safer guess, even if it names aspell.
+  EXPECT_EQ(ispell::checker_from_banner(
+                "@(#) International Ispell Version 3.4.05 (Aspell-compatible build)\n"),
+            Checker::hunspell);
 }
 
 TEST(IspellOutput, OffsetsLoseTheCaret) {
