@@ -105,6 +105,7 @@ rounds=${PAIRED_ROUNDS:-9}
 psecs=${PAIRED_SECONDS:-4}
 if [ "$rounds" -gt 0 ]; then
   port=$((port + 1)); start_stack per-request "$workers" "$port"; per_port=$port
+  per_web=$web_pid per_procs=("${proc_pids[@]}")
   port=$((port + 1)); start_stack warm "$workers" "$port"; warm_port=$port
   rps() { sed 's/.*rps=\([^ ]*\).*/\1/' <<<"$1"; }
   echo
@@ -112,20 +113,50 @@ if [ "$rounds" -gt 0 ]; then
   echo
   echo "| round | floor req/s | per-request req/s | ratio | warm req/s | ratio |"
   echo "|-------|-------------|-------------------|-------|------------|-------|"
-  pr=() wr=()
+  # Where the CPU goes, per request: with every core busy, requests/s is the
+  # cores' time over the CPU one request costs, so these ratios say what the
+  # req/s ratio would be without the machine's minute-to-minute drift.
+  tck=$(getconf CLK_TCK)
+  ticks() { # self|kids PID... : utime+stime of the processes, or of their reaped children
+    local t=0 p
+    for p in "${@:2}"; do t=$((t + $(awk -v f="$1" '{print (f == "self") ? $14 + $15 : $16 + $17}' "/proc/$p/stat"))); done
+    echo "$t"
+  }
+  field() { sed -n "s/.*$1=\([^ ]*\).*/\1/p" <<<"$2"; }
+  ms_per() { bc -l <<<"$1 * 1000 / $tck / $2"; } # ticks requests
+  pr=() wr=() fa=() fl=() ca=() cp=() cw=() cc=() cr=()
   for i in $(seq "$rounds"); do
-    measure_floor() { f=$(rps "$("$bin/bench/fifogate-loadgen" floor "$out/small.txt" "$out/small.expected" 8 "$psecs" || true)"); }
+    measure_floor() {
+      rf=$("$bin/bench/fifogate-loadgen" floor "$out/small.txt" "$out/small.expected" 8 "$psecs" || true)
+      f=$(rps "$rf")
+    }
     measure_fifogate() {
-      p=$(rps "$("$bin/bench/fifogate-loadgen" http "$per_port" "$out/small.txt" "$out/small.expected" 8 "$psecs" || true)")
+      local w0 p0 k0
+      w0=$(ticks self "$per_web") p0=$(ticks self "${per_procs[@]}") k0=$(ticks kids "${per_procs[@]}")
+      rp=$("$bin/bench/fifogate-loadgen" http "$per_port" "$out/small.txt" "$out/small.expected" 8 "$psecs" || true)
+      n=$(field ok "$rp")
+      cw+=("$(ms_per $(($(ticks self "$per_web") - w0)) "$n")")
+      cp+=("$(ms_per $(($(ticks self "${per_procs[@]}") - p0)) "$n")")
+      ca+=("$(ms_per $(($(ticks kids "${per_procs[@]}") - k0)) "$n")")
+      cc+=("$(field client_cpu_ms "$rp")")
+      p=$(rps "$rp")
       w=$(rps "$("$bin/bench/fifogate-loadgen" http "$warm_port" "$out/small.txt" "$out/small.expected" 8 "$psecs" || true)")
     }
     if [ $((i % 2)) -eq 1 ]; then measure_floor; measure_fifogate; else measure_fifogate; measure_floor; fi
     pr+=("$(bc -l <<<"$p / $f")") wr+=("$(bc -l <<<"$w / $f")")
+    fa+=("$(field child_cpu_ms "$rf")") fl+=("$(field client_cpu_ms "$rf")")
+    cr+=("$(bc -l <<<"(${fa[-1]} + ${fl[-1]}) / (${ca[-1]} + ${cp[-1]} + ${cw[-1]} + ${cc[-1]})")")
     printf '| %5s | %11s | %17s | %5.2f | %10s | %5.2f |\n' "$i" "$f" "$p" "${pr[-1]}" "$w" "${wr[-1]}"
   done
   median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%.2f", m}'; }
+  median3() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%.3f", m}'; }
   echo
   echo "median ratio to the floor: per-request $(median "${pr[@]}")x, warm $(median "${wr[@]}")x"
+  echo
+  echo "CPU per request in the rounds above (ms, median over rounds):"
+  echo "  floor:                aspell -a $(median3 "${fa[@]}") + launching it $(median3 "${fl[@]}")"
+  echo "  fifogate per-request: aspell -a $(median3 "${ca[@]}") + processor $(median3 "${cp[@]}") + web $(median3 "${cw[@]}") + HTTP client $(median3 "${cc[@]}")"
+  echo "  floor's CPU per request over fifogate's, median of the rounds' ratios: $(median "${cr[@]}")"
 
   # The medium-body target (warm against the floor at c=8) gets its own
   # back-to-back rounds too: its table cells are minutes apart as well.
