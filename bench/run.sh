@@ -119,28 +119,37 @@ if [ "$rounds" -gt 0 ]; then
   tck=$(getconf CLK_TCK)
   ticks() { # self|kids PID... : utime+stime of the processes, or of their reaped children
     local t=0 p
-    for p in "${@:2}"; do t=$((t + $(awk -v f="$1" '{print (f == "self") ? $14 + $15 : $16 + $17}' "/proc/$p/stat"))); done
+    for p in "${@:2}"; do
+      [ -r "/proc/$p/stat" ] || { echo "bench: process $p of the stack is gone" >&2; exit 1; }
+      t=$((t + $(awk -v f="$1" '{print (f == "self") ? $14 + $15 : $16 + $17}' "/proc/$p/stat")))
+    done
     echo "$t"
+  }
+  # A measurement whose every answer was right, or the run stops here.
+  checked() {
+    [[ $1 =~ ok=[1-9][0-9]*\ bad=0\  ]] || { echo "bench: a measurement failed or had wrong answers: '$1'" >&2; exit 1; }
+    printf '%s' "$1"
   }
   field() { sed -n "s/.*$1=\([^ ]*\).*/\1/p" <<<"$2"; }
   ms_per() { bc -l <<<"$1 * 1000 / $tck / $2"; } # ticks requests
   pr=() wr=() fa=() fl=() ca=() cp=() cw=() cc=() cr=()
   for i in $(seq "$rounds"); do
     measure_floor() {
-      rf=$("$bin/bench/fifogate-loadgen" floor "$out/small.txt" "$out/small.expected" 8 "$psecs" || true)
+      rf=$(checked "$("$bin/bench/fifogate-loadgen" floor "$out/small.txt" "$out/small.expected" 8 "$psecs" || true)")
       f=$(rps "$rf")
     }
     measure_fifogate() {
       local w0 p0 k0
       w0=$(ticks self "$per_web") p0=$(ticks self "${per_procs[@]}") k0=$(ticks kids "${per_procs[@]}")
-      rp=$("$bin/bench/fifogate-loadgen" http "$per_port" "$out/small.txt" "$out/small.expected" 8 "$psecs" || true)
+      rp=$(checked "$("$bin/bench/fifogate-loadgen" http "$per_port" "$out/small.txt" "$out/small.expected" 8 "$psecs" || true)")
       n=$(field ok "$rp")
       cw+=("$(ms_per $(($(ticks self "$per_web") - w0)) "$n")")
       cp+=("$(ms_per $(($(ticks self "${per_procs[@]}") - p0)) "$n")")
       ca+=("$(ms_per $(($(ticks kids "${per_procs[@]}") - k0)) "$n")")
       cc+=("$(field client_cpu_ms "$rp")")
       p=$(rps "$rp")
-      w=$(rps "$("$bin/bench/fifogate-loadgen" http "$warm_port" "$out/small.txt" "$out/small.expected" 8 "$psecs" || true)")
+      rw8=$(checked "$("$bin/bench/fifogate-loadgen" http "$warm_port" "$out/small.txt" "$out/small.expected" 8 "$psecs" || true)")
+      w=$(rps "$rw8")
     }
     if [ $((i % 2)) -eq 1 ]; then measure_floor; measure_fifogate; else measure_fifogate; measure_floor; fi
     pr+=("$(bc -l <<<"$p / $f")") wr+=("$(bc -l <<<"$w / $f")")

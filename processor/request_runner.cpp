@@ -768,6 +768,8 @@ CommandFacts learn_command(const Config &cfg, int stop_fd) {
   if (cfg.protocol != Protocol::ispell)
     return f;
   f.dictionaries = installed_dictionaries(cfg, stop_fd);
+  if (stop_fd >= 0 && poll_one(stop_fd, POLLIN, Deadline::in(Millis(0))) > 0)
+    return f; // stopping: no point starting the command again
   f.checker = checker_of(cfg, stop_fd);
   return f;
 }

@@ -39,7 +39,8 @@ Result<void> prepare_paths(const Channel &ch) {
   return {};
 }
 
-// True when a stop signal is pending (consumes it).
+// True when a stop signal is pending. poll does not consume it: every later
+// look (and the main loop's poll) sees it too.
 bool stop_requested(int stop_fd, int timeout_ms) {
   pollfd p{stop_fd, POLLIN, 0};
   return ::poll(&p, 1, timeout_ms) > 0;
@@ -171,8 +172,9 @@ int serve(const Config &cfg, int stop_fd) {
       begin = std::move(r.next_begin);
     }
     if (warm && !warm->running()) // restart now, not on the next request's time
-      if (auto rs = warm->ensure_started(Deadline::in(Millis(10000)), stop_fd); !rs)
-        say("warning: " + rs.error().message()); // a stop is seen by the poll below
+      if (auto rs = warm->ensure_started(Deadline::in(Millis(10000)), stop_fd);
+          !rs && !stop_requested(stop_fd, 0)) // a stop is seen by the poll below
+        say("warning: " + rs.error().message());
     if (parser.corrupt()) {
       say("input FIFO carried bytes that are not records; dropping them until the writer leaves");
       parser.reset();

@@ -109,39 +109,44 @@ TEST(Lifecycle, ProcessorRefusesANonFifoPath) {
   EXPECT_EQ(read_file(s.dir() + "/in"), "I am a regular file");
 }
 
-// A command named aspell that hangs where aspell would answer: in `dump dicts`
-// and in the banner probe (per-request), or from its second start on, which is
-// the warm start (warm). The processor's start-up waits up to 10 s for each;
-// a stop signal meanwhile must end it at once, with nothing left running.
-static void expect_prompt_stop_during_start_up(const std::string &mode) {
+// A command named aspell that hangs (in `sleep 29`) at one stage of the
+// processor's start-up: the dictionary probe (`aspell dump dicts`), the banner
+// probe (the command run with no input), or the warm start. Each waits up to
+// 10 s; a stop signal meanwhile must end the processor at once, exit code 0.
+static void expect_prompt_stop_during_start_up(const std::string &stage, const std::string &said) {
   Stack s;
   std::string script = s.dir() + "/aspell";
+  write_file(script + ".hang", stage);
   write_file(script, "#!/bin/sh\n"
-                     "[ \"$1\" = dump ] && { echo en; exit 0; }\n"
-                     "[ -e \"$0.started\" ] && exec sleep 30\n"
-                     ": >\"$0.started\"\n"
+                     "stage=$(cat \"$0.hang\")\n"
+                     "if [ \"$1\" = dump ]; then\n"
+                     "  [ \"$stage\" = dump ] && exec sleep 29\n"
+                     "  echo en; exit 0\n"
+                     "fi\n"
+                     "[ \"$stage\" = banner ] && exec sleep 29\n"
+                     "[ -e \"$0.probed\" ] && exec sleep 29\n"
+                     ": >\"$0.probed\"\n"
                      "echo '@(#) International Ispell Version 3.1.20 (but really Aspell 0.60.8)'\n"
                      "exec sleep 30\n");
   ::chmod(script.c_str(), 0755);
-  if (mode == "per-request") // hang in the first probe already
-    write_file(script + ".started", "");
   Env env = s.env();
   env["PROC_COMMAND"] = script + " -a";
-  env["PROC_MODE"] = mode;
+  env["PROC_MODE"] = stage == "warm" ? "warm" : "per-request";
   Proc p(FIFOGATE_PROCESSOR_BIN, {}, env, s.dir() + "/p.log");
-  // The hanging start is under way: its sleep is the processor's grandchild
-  // (its command runs in a group of its own, but is still its child).
+  // The hanging stage is under way: its sleep is the processor's child (in a
+  // process group of its own, but still its child).
+  const std::string hang("sleep\0"
+                         "29",
+                         8);
   ASSERT_TRUE(eventually(
       [&] {
         for (pid_t c : children_of(p.pid()))
-          if (read_file("/proc/" + std::to_string(c) + "/cmdline").find("sleep") !=
-              std::string::npos)
+          if (read_file("/proc/" + std::to_string(c) + "/cmdline").find(hang) != std::string::npos)
             return true;
         return false;
       },
       seconds(5)))
       << read_file(s.dir() + "/p.log");
-  std::vector<pid_t> started = children_of(p.pid());
   auto t0 = steady_clock::now();
   p.signal(SIGTERM);
   auto st = p.wait(seconds(5));
@@ -149,16 +154,19 @@ static void expect_prompt_stop_during_start_up(const std::string &mode) {
                               << read_file(s.dir() + "/p.log");
   EXPECT_LT(steady_clock::now() - t0, seconds(2));
   EXPECT_TRUE(WIFEXITED(*st) && WEXITSTATUS(*st) == 0) << *st;
-  EXPECT_NE(read_file(s.dir() + "/p.log").find("stop signal"), std::string::npos)
+  EXPECT_NE(read_file(s.dir() + "/p.log").find("stop signal: exiting (" + said + ")"),
+            std::string::npos)
       << read_file(s.dir() + "/p.log");
-  for (pid_t c : started)
-    EXPECT_TRUE(eventually([&] { return !is_alive(c); }, seconds(2))) << "left running: " << c;
 }
 
-TEST(Lifecycle, AStopSignalDuringTheStartUpProbeEndsTheProcessorAtOnce) {
-  expect_prompt_stop_during_start_up("per-request");
+TEST(Lifecycle, AStopSignalDuringTheDictionaryProbeEndsTheProcessorAtOnce) {
+  expect_prompt_stop_during_start_up("dump", "while learning about the command");
+}
+
+TEST(Lifecycle, AStopSignalDuringTheBannerProbeEndsTheProcessorAtOnce) {
+  expect_prompt_stop_during_start_up("banner", "while learning about the command");
 }
 
 TEST(Lifecycle, AStopSignalDuringTheWarmStartEndsTheProcessorAtOnce) {
-  expect_prompt_stop_during_start_up("warm");
+  expect_prompt_stop_during_start_up("warm", "while starting the warm command");
 }
