@@ -237,6 +237,9 @@ void Runner::read_input() {
     if (r.kind == ReadKind::eof) {
       // Every writer closed before the end record: the sender died or gave up.
       take_input_records();
+      // A record cut short will never be finished; the next sender's must not
+      // be read as its rest.
+      in_.parser.drop_incomplete_tail();
       if (in_state_ == InState::receiving) {
         in_state_ = InState::broken;
         fail(Outcome::truncated, "body ended early: the sender closed the input FIFO");

@@ -180,8 +180,8 @@ int serve(const Config &cfg, int stop_fd) {
       parser.reset();
       discarding = true;
     }
-    if (parser.buffered() >= frame::kHeaderSize && !parser.corrupt())
-      continue; // more whole records may be waiting
+    if (parser.has_whole_record())
+      continue; // another request's records are waiting
     if (stray) {
       say("dropped " + std::to_string(stray) + " stray record(s) of abandoned requests");
       stray = 0;
@@ -206,6 +206,8 @@ int serve(const Config &cfg, int stop_fd) {
         parser.feed(buf, r.bytes);
     } else if (r.kind == ReadKind::eof) {
       discarding = false;
+      if (size_t cut = parser.drop_incomplete_tail())
+        say("dropped " + std::to_string(cut) + " bytes of an incomplete record: its writer left");
       if (auto rn = reader->renew(); !rn) {
         say("fatal: " + rn.error().message());
         return 111;

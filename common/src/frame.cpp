@@ -33,16 +33,47 @@ std::string encode_message(Kind kind, const RequestId &id, std::string_view mess
   return out;
 }
 
+// The payload length in the header at `h`, or nullopt if it is not a header.
+static std::optional<size_t> header_length(const char *h) {
+  size_t len = static_cast<unsigned char>(h[6]) | (static_cast<unsigned char>(h[7]) << 8);
+  if (std::memcmp(h, "FG1", 3) != 0 || !known_kind(h[3]) || (h[4] & ~kFlagLast) != 0 || h[5] != 0 ||
+      len > kMaxPayload)
+    return std::nullopt;
+  return len;
+}
+
+bool Parser::has_whole_record() const {
+  if (corrupt_ || buffered() < kHeaderSize)
+    return false;
+  auto len = header_length(buf_.data() + pos_);
+  return !len || buffered() >= kHeaderSize + *len;
+}
+
+size_t Parser::drop_incomplete_tail() {
+  size_t at = pos_;
+  while (buf_.size() - at >= kHeaderSize) {
+    auto len = header_length(buf_.data() + at);
+    if (!len)
+      return 0; // not records at all: corrupt() is the caller's signal for that
+    if (buf_.size() - at < kHeaderSize + *len)
+      break;
+    at += kHeaderSize + *len;
+  }
+  size_t dropped = buf_.size() - at;
+  buf_.resize(at);
+  return dropped;
+}
+
 std::optional<Record> Parser::next() {
   if (corrupt_ || buffered() < kHeaderSize)
     return std::nullopt;
   const char *h = buf_.data() + pos_;
-  size_t len = static_cast<unsigned char>(h[6]) | (static_cast<unsigned char>(h[7]) << 8);
-  if (std::memcmp(h, "FG1", 3) != 0 || !known_kind(h[3]) || (h[4] & ~kFlagLast) != 0 || h[5] != 0 ||
-      len > kMaxPayload) {
+  auto header = header_length(h);
+  if (!header) {
     corrupt_ = true;
     return std::nullopt;
   }
+  size_t len = *header;
   if (buffered() < kHeaderSize + len)
     return std::nullopt;
   Record rec;

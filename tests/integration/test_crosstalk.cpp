@@ -7,9 +7,12 @@
 #include "fifogate/frame.hpp"
 #include "fifogate/status_record.hpp"
 #include <csignal>
+#include <cstdio>
 #include <future>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <thread>
+#include <unistd.h>
 
 using namespace fgtest;
 using namespace fifogate;
@@ -189,4 +192,40 @@ TEST(CrossTalk, ASecondProcessorWaitsInsteadOfSharingTheFifos) {
       seconds(5)));
   auto b = s.post("wrld\n");
   EXPECT_EQ(b.body, aspell_direct("wrld\n"));
+}
+
+// A writer that left in the middle of a record (fifogate's own never do: each
+// write is whole records of at most PIPE_BUF, but anyone in the group can
+// write to the FIFO, and a 64 KiB read can end inside a record on a machine
+// with 64 KiB pages). Nobody will finish that record. The worker must neither
+// spin on it nor read the next request's records as its rest.
+TEST(CrossTalk, AnIncompleteRecordOfAWriterThatLeftIsDroppedAndTheNextRequestServed) {
+  Stack s(Env{{"PROC_TIMEOUT_MS", "3000"}});
+  s.start_processor();
+  s.start_web();
+  auto env = s.env();
+  {
+    auto in = open_fifo_writer(env["PROC_INPUT"], Deadline::in(seconds(2)));
+    ASSERT_TRUE(in.ok());
+    std::string cut =
+        frame::encode(frame::Kind::data, RequestId::random(), std::string(100, 'x')).substr(0, 50);
+    ASSERT_TRUE(write_all(in->get(), cut, Deadline::in(seconds(2)), "raw").ok());
+  } // closed: end of file after half a record
+  ASSERT_TRUE(eventually(
+      [&] { return s.processor_log().find("incomplete record") != std::string::npos; }, seconds(5)))
+      << s.processor_log();
+  // Not spinning: a second of wall time costs the worker next to no CPU.
+  auto cpu = [&] {
+    long ut = 0, st = 0;
+    std::string stat = read_file("/proc/" + std::to_string(s.processor().pid()) + "/stat");
+    std::sscanf(stat.c_str() + stat.rfind(')') + 2,
+                "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %ld %ld", &ut, &st);
+    return ut + st;
+  };
+  long before = cpu();
+  std::this_thread::sleep_for(seconds(1));
+  EXPECT_LT(cpu() - before, sysconf(_SC_CLK_TCK) / 2) << "the worker is spinning";
+  auto a = s.post("helo wrld\n");
+  EXPECT_EQ(a.status, 200) << a.body << s.processor_log();
+  EXPECT_EQ(a.body, aspell_direct("helo wrld\n"));
 }

@@ -131,3 +131,35 @@ TEST(RecordBatcher, AFullPipeTakesWholeRecordsOnly) {
   EXPECT_FALSE(gone.ok()); // EPIPE once the reader left
   ::close(p[1]);
 }
+
+TEST(Frame, AnIncompleteRecordIsNotWholeAndIsDroppedWithoutTheWholeOnesBeforeIt) {
+  auto id = RequestId::random();
+  std::string whole = encode(Kind::begin, id, "len=3") + encode(Kind::data, id, "abc");
+  std::string cut = encode(Kind::data, id, std::string(100, 'x')).substr(0, 50);
+  Parser p;
+  p.feed(whole.data(), whole.size());
+  p.feed(cut.data(), cut.size());
+  EXPECT_TRUE(p.has_whole_record());
+  EXPECT_EQ(p.drop_incomplete_tail(), 50u);
+  ASSERT_TRUE(p.next().has_value());
+  EXPECT_TRUE(p.has_whole_record());
+  ASSERT_TRUE(p.next().has_value());
+  EXPECT_FALSE(p.has_whole_record());
+  EXPECT_EQ(p.buffered(), 0u);
+  // A header's worth of a record, and less than that, are not whole either.
+  p.feed(cut.data(), cut.size());
+  EXPECT_FALSE(p.has_whole_record());
+  EXPECT_FALSE(p.next().has_value());
+  EXPECT_FALSE(p.corrupt());
+  EXPECT_EQ(p.drop_incomplete_tail(), 50u);
+  p.feed(cut.data(), 5);
+  EXPECT_FALSE(p.has_whole_record());
+  EXPECT_EQ(p.drop_incomplete_tail(), 5u);
+  // What comes next is read from its own start.
+  auto next = encode(Kind::end, id, "3");
+  p.feed(next.data(), next.size());
+  auto rec = p.next();
+  ASSERT_TRUE(rec.has_value());
+  EXPECT_EQ(rec->kind, Kind::end);
+  EXPECT_EQ(rec->payload, "3");
+}

@@ -50,6 +50,13 @@ public:
   std::optional<Record> next();
   bool corrupt() const { return corrupt_; }
   size_t buffered() const { return buf_.size() - pos_; }
+  // True when next() has something to say: a whole record, or a bad header.
+  bool has_whole_record() const;
+  // Drops bytes after the last whole record: the start of a record whose
+  // writer left (records are written whole, so nobody will finish it; left in
+  // place, the next writer's records would be read as its rest). Returns the
+  // count dropped.
+  size_t drop_incomplete_tail();
   void reset() {
     buf_.clear();
     pos_ = 0;
