@@ -79,9 +79,10 @@ private:
     return child_ && child_->stdin_fd() &&
            (to_child_pos_ < to_child_.size() || (body_ended_ && !warm_));
   }
-  // Warm mode: every line sent has had its answer block.
+  // Warm mode: every line sent has had its answer block (the sentinel's too).
   bool answer_complete() const {
-    return body_ended_ && to_child_.empty() && fixer_.blocks() == escaper_.answered_lines();
+    return body_ended_ && to_child_.empty() && !skipping_sentinel_ &&
+           fixer_.blocks() == escaper_.answered_lines();
   }
 
   const Config &cfg_;
@@ -121,7 +122,9 @@ private:
   Clock::time_point rate_since_{}; // per-request mode: stdout bytes counted since then
   size_t rate_bytes_ = 0;
   bool fast_producer_ = false;
-  int64_t out_sent_ = 0; // payload bytes framed for the web (after ispell fixing)
+  bool skipping_sentinel_ = false;  // warm: the sentinel's answer block is still due
+  bool sentinel_line_start_ = true; // ... and the next byte starts a line
+  int64_t out_sent_ = 0;            // payload bytes framed for the web (after ispell fixing)
   bool status_sent_ = false;
 };
 
@@ -321,7 +324,20 @@ void Runner::read_child_stdout() {
   }
   if (forced_)
     return; // the answer is void; just keep the pipe from blocking the command
-  result_.out_bytes += static_cast<int64_t>(r.bytes);
+  std::string_view got(buf, r.bytes);
+  if (skipping_sentinel_) {
+    // The sentinel's one answer block: lines up to the first empty one.
+    size_t i = 0;
+    for (; i < got.size() && skipping_sentinel_; ++i) {
+      if (sentinel_line_start_ && got[i] == '\n')
+        skipping_sentinel_ = false;
+      sentinel_line_start_ = got[i] == '\n';
+    }
+    got.remove_prefix(i);
+    if (got.empty())
+      return;
+  }
+  result_.out_bytes += static_cast<int64_t>(got.size());
   if (result_.out_bytes > cfg_.max_output_bytes) {
     fail(Outcome::output_limit,
          "output exceeds MAX_OUTPUT_BYTES=" + std::to_string(cfg_.max_output_bytes));
@@ -330,7 +346,7 @@ void Runner::read_child_stdout() {
   bool rest = false;
   if (ispell_) {
     std::string fixed;
-    fixer_.feed(std::string_view(buf, r.bytes), fixed);
+    fixer_.feed(got, fixed);
     emit_output(fixed);
     size_t due = escaper_.answered_lines() - std::min(fixer_.blocks(), escaper_.answered_lines());
     rest = due > 1 || !body_ended_;
@@ -339,11 +355,11 @@ void Runner::read_child_stdout() {
          (fixer_.blocks() == escaper_.answered_lines() && body_ended_ && fixer_.partial())))
       fail(Outcome::failed, "the warm command answered more than it was asked");
   } else {
-    emit_output(std::string_view(buf, r.bytes));
+    emit_output(got);
   }
   auto now = Clock::now();
   if (ispell_ && !warm_)
-    pace_per_request_stdout(now, r.bytes);
+    pace_per_request_stdout(now, got.size());
   else if (rest && r.bytes < sizeof buf && now - last_stdout_read_ < kStdoutRest)
     stdout_rest_until_ = now + kStdoutRest;
   last_stdout_read_ = now;
@@ -449,6 +465,8 @@ RunResult Runner::run() {
       emit_output(warm_->banner());
       // Answer blocks are counted to know when the answer is complete.
       escaper_ = ispell::InputEscaper(ispell::checker_from_banner(warm_->banner()));
+      to_child_ = warm_->sentinel(); // goes first; its answer is not ours
+      skipping_sentinel_ = !to_child_.empty();
     }
   } else if (!forced_) {
     auto c = ChildProcess::spawn(argv_);

@@ -1,5 +1,6 @@
 #include "warm_command.hpp"
 #include "fifogate/fd_io.hpp"
+#include "fifogate/ispell.hpp"
 #include "fifogate/log.hpp"
 #include <poll.h>
 
@@ -50,6 +51,53 @@ Result<void> WarmCommand::ensure_started(const Deadline &deadline, int stop_fd) 
     child_.reset();
     return Error::logic("warm start of \"" + cfg_.command_line + "\": unexpected first output");
   }
+  if (ispell::checker_from_banner(banner_) == ispell::Checker::aspell)
+    return learn_aspell_mode(deadline);
+  return {};
+}
+
+// aspell's filters keep state from one line to the next; a fresh aspell -a
+// starts each request with them at rest, a warm one with whatever the last
+// request left (a last line of "." makes the nroff filter take the next
+// line's first word for a request name). So each warm request starts with
+// kNroffSentinel, whose answer is dropped: from any state the nroff filter
+// can be in after a newline, "x y" brings it back to rest (see the filter's
+// state machine in aspell's modules/filter/nroff.cpp). Other modes have
+// filters with more state (TeX, SGML, markdown...): the command is restarted
+// after every request instead.
+Result<void> WarmCommand::learn_aspell_mode(const Deadline &deadline) {
+  std::string ask = "$$cr mode\n";
+  if (auto w = write_all(child_->stdin_fd().get(), ask, deadline, "ask the warm command's mode");
+      !w) {
+    child_.reset();
+    return w.error();
+  }
+  std::string got;
+  char buf[256];
+  while (got.find('\n') == std::string::npos && got.size() < sizeof buf) {
+    int rev = poll_one(child_->stdout_fd().get(), POLLIN, deadline);
+    auto r = rev > 0 ? read_some(child_->stdout_fd().get(), buf, sizeof buf)
+                     : ReadResult{ReadKind::error};
+    if (r.kind == ReadKind::data)
+      got.append(buf, r.bytes);
+    else if (r.kind != ReadKind::would_block) {
+      child_.reset();
+      return Error::logic("warm start of \"" + cfg_.command_line + "\": no answer to $$cr mode");
+    }
+  }
+  std::string mode = got.substr(0, got.find('\n'));
+  sentinel_.clear();
+  restart_each_ = false;
+  if (mode == "nroff") {
+    sentinel_ = kNroffSentinel;
+  } else if (mode != "none") {
+    restart_each_ = true;
+    if (!warned_mode_)
+      log_line("processor", "warm mode: aspell runs in mode " + mode +
+                                ", whose filter state cannot be reset between requests; the "
+                                "warm command is restarted after every request");
+    warned_mode_ = true;
+  }
   return {};
 }
 
@@ -70,6 +118,10 @@ void WarmCommand::retire(const std::string &why) {
 }
 
 void WarmCommand::served_one() {
+  if (restart_each_) {
+    child_.reset(); // the filter state it was left in would reach the next request
+    return;
+  }
   if (++served_ >= cfg_.warm_max_requests) {
     child_.reset();
     log_line("processor", "warm command restarted after " + std::to_string(served_) +

@@ -24,15 +24,23 @@ public:
   const std::string &banner() const { return banner_; }
   // True when the command wrote something between requests: its state is unknown.
   bool has_stray_output();
+  // A line to send before each request, whose one answer block is not part
+  // of the answer (it brings aspell's nroff filter back to rest); empty: none.
+  const std::string &sentinel() const { return sentinel_; }
+  static constexpr const char *kNroffSentinel = "^x y\n";
   void retire(const std::string &why);
   // Counts a completed request; retires the command at the request limit.
   void served_one();
   int64_t restarts() const { return restarts_; }
 
 private:
+  Result<void> learn_aspell_mode(const Deadline &deadline);
   const Config &cfg_;
   std::optional<ChildProcess> child_;
   std::string banner_;
+  std::string sentinel_;
+  bool restart_each_ = false; // aspell in a mode whose filters cannot be reset
+  bool warned_mode_ = false;
   int64_t served_ = 0, restarts_ = 0;
 };
 

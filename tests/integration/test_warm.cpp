@@ -194,3 +194,28 @@ TEST(Warm, HunspellPiecesOfALongLineAreTextNotCommands) {
   EXPECT_TRUE(warm.post(attack).body == cold.post(attack).body);
   EXPECT_EQ(warm.processor_log().find("retired"), std::string::npos) << warm.processor_log();
 }
+
+// aspell's nroff filter keeps state from one line to the next. A request
+// that ends inside an nroff construct must not change how the next request,
+// served by the same warm aspell, is read: each answer stays what a fresh
+// `aspell -a` says.
+TEST(Warm, ARequestLeavesNoFilterStateForTheNext) {
+  Stack s(Env{{"PROC_MODE", "warm"}});
+  s.start_processor();
+  s.start_web();
+  const std::vector<std::string> leavers = {".\n",      "'\n",      "x \\(\n",   "x \\f(\n",
+                                            "x \\*(\n", "x \\s+\n", "x \\s\n",   ".ds\n",
+                                            ".if\n",    ".xy\n",    "x \\[abc\n"};
+  const std::vector<std::string> next = {"Teh cat\n", "12th Teh cat\n", " Teh cat\n"};
+  for (const auto &l : leavers)
+    for (const auto &n : next) {
+      auto a = s.post(l);
+      ASSERT_EQ(a.status, 200) << a.body;
+      EXPECT_EQ(a.body, aspell_direct(l)) << "leaver " << l;
+      auto b = s.post(n);
+      ASSERT_EQ(b.status, 200) << b.body;
+      EXPECT_EQ(b.body, aspell_direct(n)) << "after " << l << " came " << n;
+    }
+  // One command served all of them: nothing was restarted to get there.
+  EXPECT_EQ(s.processor_log().find("retired"), std::string::npos) << s.processor_log();
+}
