@@ -219,3 +219,21 @@ TEST(Warm, ARequestLeavesNoFilterStateForTheNext) {
   // One command served all of them: nothing was restarted to get there.
   EXPECT_EQ(s.processor_log().find("retired"), std::string::npos) << s.processor_log();
 }
+
+// In a mode other than nroff (here TeX), aspell's filters keep more state than
+// one line clears: the warm command is restarted after every request, so each
+// answer is still a fresh aspell's.
+TEST(Warm, InAnotherFilterModeTheCommandIsRestartedPerRequest) {
+  Stack s(Env{{"PROC_MODE", "warm"}, {"PROC_COMMAND", "aspell -a --mode=tex"}});
+  s.start_processor();
+  s.start_web();
+  for (std::string text :
+       {"\\begin{comment} helo\n", "Teh cat \\emph{wrld}\n", "x % helo\n", "Teh\n"}) {
+    auto a = s.post(text);
+    ASSERT_EQ(a.status, 200) << a.body;
+    EXPECT_EQ(a.body, run_capture({"aspell", "-a", "--mode=tex"}, text)) << text;
+  }
+  std::string log = s.processor_log();
+  EXPECT_NE(log.find("aspell runs in mode tex"), std::string::npos) << log;
+  EXPECT_NE(log.find("restarted after every request"), std::string::npos) << log;
+}
