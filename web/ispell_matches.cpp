@@ -111,7 +111,8 @@ Result<SpellMatch> parse_miss(std::string_view l, const TextLine &where) {
   if (m.word.empty() || !offset)
     return bad("no word or offset");
   m.length = count_code_points(m.word);
-  if (*offset + m.length > where.length)
+  // Compared without the sum, which a huge offset would wrap around.
+  if (*offset > where.length || m.length > where.length - *offset)
     return bad("the word runs past the end of its line");
   m.offset = where.start + *offset;
   m.line = where.number;

@@ -144,6 +144,7 @@ TEST(IspellMatches, AnswersThatDoNotAddUpAreErrors) {
       {kBanner + "*\n\n*\n\n", "ok", "two blocks for one line"},
       {kBanner + "oops\n\n", "ok", "not an answer line"},
       {kBanner + "& helo 1 9: hello\n\n", "helo", "offset past the line"},
+      {kBanner + "& helo 1 18446744073709551615: hello\n\n", "helo", "offset that wraps the sum"},
       {kBanner + "& helo x 0: hello\n\n", "helo", "count not a number"},
       {kBanner + "& helo 1 zero: hello\n\n", "helo", "offset not a number"},
       {kBanner + "#\n\n", "helo", "no word"},
