@@ -462,6 +462,9 @@ RunResult Runner::run() {
     } else {
       child_ = &warm_->child();
       stdout_open_ = stderr_open_ = true;
+      // The banner is part of the answer, as a fresh command's stdout would
+      // have it: it counts towards MAX_OUTPUT_BYTES like the rest.
+      result_.out_bytes += static_cast<int64_t>(warm_->banner().size());
       emit_output(warm_->banner());
       // Answer blocks are counted to know when the answer is complete.
       escaper_ = ispell::InputEscaper(ispell::checker_from_banner(warm_->banner()));

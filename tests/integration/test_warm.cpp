@@ -237,3 +237,29 @@ TEST(Warm, InAnotherFilterModeTheCommandIsRestartedPerRequest) {
   EXPECT_NE(log.find("aspell runs in mode tex"), std::string::npos) << log;
   EXPECT_NE(log.find("restarted after every request"), std::string::npos) << log;
 }
+
+// MAX_OUTPUT_BYTES counts the whole answer, banner included, in both modes:
+// an answer just over it is the same refusal from a warm worker as from a
+// fresh command (the web, which caps what it takes, never sees too much).
+TEST(Warm, TheOutputLimitCountsTheBannerAsPerRequestModeDoes) {
+  std::string text = "helo wrld\n";
+  std::string whole = aspell_direct(text);
+  std::string cap = std::to_string(whole.size() - 10); // the banner alone is 68 bytes
+  Stack warm(Env{{"PROC_MODE", "warm"}, {"MAX_OUTPUT_BYTES", cap}});
+  warm.start_processor();
+  warm.start_web();
+  Stack cold(Env{{"MAX_OUTPUT_BYTES", cap}});
+  cold.start_processor();
+  cold.start_web();
+  auto w = warm.post(text, {{"Accept", "application/json"}});
+  auto c = cold.post(text, {{"Accept", "application/json"}});
+  EXPECT_EQ(c.status, 502) << c.body;
+  EXPECT_EQ(w.status, c.status) << w.body;
+  EXPECT_NE(w.body.find("output_limit"), std::string::npos) << w.body;
+  EXPECT_NE(c.body.find("output_limit"), std::string::npos) << c.body;
+  // Just under the cap both answer.
+  Stack roomy(Env{{"PROC_MODE", "warm"}, {"MAX_OUTPUT_BYTES", std::to_string(whole.size())}});
+  roomy.start_processor();
+  roomy.start_web();
+  EXPECT_EQ(roomy.post(text).body, whole);
+}
