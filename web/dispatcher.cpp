@@ -34,6 +34,11 @@ void Dispatcher::leave_queue(Waiter *w) {
     queue_.front()->cv.notify_one();
 }
 
+void Dispatcher::forget_liveness() {
+  std::lock_guard<std::mutex> g(m_);
+  live_checked_ = {};
+}
+
 std::vector<int> Dispatcher::live_slots() {
   std::lock_guard<std::mutex> g(m_);
   return live_slots_locked();

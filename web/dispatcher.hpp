@@ -50,6 +50,8 @@ public:
   Result<Claim> claim(const Deadline &deadline);
   // Slots with a live worker right now.
   std::vector<int> live_slots();
+  // The next claim re-reads which workers are alive (one was just found dead).
+  void forget_liveness();
   // Requests queued for a slot right now.
   size_t waiting();
 

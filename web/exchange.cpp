@@ -7,6 +7,7 @@
 #include <atomic>
 #include <fcntl.h>
 #include <poll.h>
+#include <thread>
 #include <unistd.h>
 
 namespace fifogate {
@@ -140,6 +141,25 @@ private:
   frame::Parser parser_;
 };
 
+// ENXIO: nobody reads the input. A live worker always has it open (it opens
+// a new read end before it closes the old one), except while it starts: that
+// is waited for, but not a worker whose life lock is free: it is dead, and the
+// caller can try another.
+Result<UniqueFd> open_input(const Channel &ch, const Deadline &wait) {
+  auto pause = std::chrono::microseconds(200);
+  for (;;) {
+    auto r = try_open_fifo_writer(ch.input_path);
+    if (r.ok() || r.error().code != ENXIO || wait.expired())
+      return r;
+    auto alive = is_locked(ch.owner_lock_path());
+    if (alive.ok() && !*alive)
+      return Error::sys("open " + ch.input_path + " for write", ENXIO,
+                        "no reader: its worker has exited");
+    std::this_thread::sleep_for(std::min<std::chrono::microseconds>(pause, wait.left()));
+    pause = std::min(pause * 2, std::chrono::microseconds(20000));
+  }
+}
+
 std::optional<Failure> send_body(int fd, const RequestId &id, std::string_view body,
                                  const RequestOptions &opts, const Deadline &deadline,
                                  const std::string &path) {
@@ -193,13 +213,18 @@ ExchangeResult exchange(const Config &cfg, ReaderThreads &readers, const Channel
 
   // Read ends first: the worker opens its write ends without waiting, and
   // takes "no reader" to mean we are gone.
+  // A FIFO that is not there: no worker ever served this slot. Anything else
+  // (EMFILE, EACCES) is ours.
+  auto local_or_absent = [](const Error &e) {
+    return e.code == ENOENT ? ExchangeError::no_worker : ExchangeError::internal;
+  };
   auto out = FifoReader::open(ch.output_path);
   if (!out)
-    return fail(ExchangeError::no_worker, out.error().message());
+    return fail(local_or_absent(out.error()), out.error().message());
   auto status = FifoReader::open(ch.status_path);
   if (!status)
-    return fail(ExchangeError::no_worker, status.error().message());
-  auto in = open_fifo_writer(ch.input_path, wait);
+    return fail(local_or_absent(status.error()), status.error().message());
+  auto in = open_input(ch, wait);
   res.wait_ms = std::chrono::duration_cast<Millis>(Clock::now() - t0).count();
   if (!in) {
     int code = in.error().code;

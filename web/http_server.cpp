@@ -574,7 +574,23 @@ struct WebServer::Impl {
   ExchangeResult dispatch(const RequestId &id, std::string_view body, const RequestOptions &opts) {
     auto t0 = Clock::now();
     Deadline wait = Deadline::in(Millis(cfg.wait_ms));
+    for (int tries = 1;; ++tries) {
+      bool claimed = false;
+      auto r = dispatch_once(id, body, opts, wait, t0, claimed);
+      // A claimed worker found gone (no_worker comes before a byte is sent):
+      // the request can go to another. The liveness the claim went by was
+      // stale; it is read afresh.
+      if (!claimed || r.error != ExchangeError::no_worker || tries >= cfg.slots || wait.expired())
+        return r;
+      dispatcher->forget_liveness();
+    }
+  }
+
+  ExchangeResult dispatch_once(const RequestId &id, std::string_view body,
+                               const RequestOptions &opts, const Deadline &wait,
+                               Clock::time_point t0, bool &claimed) {
     auto claim = dispatcher->claim(wait);
+    claimed = claim.ok();
     if (!claim) {
       ExchangeResult r;
       int code = claim.error().code;

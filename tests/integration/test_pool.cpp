@@ -103,3 +103,43 @@ TEST(Pool, AWorkerThatFailsARequestIsNotPreferred) {
   }
   EXPECT_LE(failures, 1) << "the broken worker kept being chosen";
 }
+
+// The web re-reads which workers are alive every 100 ms. A request that comes
+// in that window right after the worker it would pick has died must not wait
+// for the dead worker (until PROC_WAIT_MS, then 503): it goes to the other one.
+TEST(Pool, ARequestRightAfterItsWorkerDiedGoesToAnother) {
+  Stack s(Env{{"PROC_WAIT_MS", "3000"}});
+  s.start_processor();
+  Proc second(FIFOGATE_PROCESSOR_BIN, {}, s.env(), s.dir() + "/second.log");
+  ASSERT_TRUE(eventually(
+      [&] { return read_file(s.dir() + "/second.log").find("slot=1") != std::string::npos; },
+      seconds(5)));
+  s.start_web();
+  for (int round = 0; round < 3; ++round) {
+    // The worker that served last is the one the next request would go to.
+    auto first = s.post("helo\n");
+    ASSERT_EQ(first.status, 200) << first.body;
+    std::string id = "req=" + first.header("x-request-id");
+    ASSERT_TRUE(eventually(
+        [&] {
+          return s.processor_log().find(id) != std::string::npos ||
+                 read_file(s.dir() + "/second.log").find(id) != std::string::npos;
+        },
+        seconds(2)));
+    Proc &victim = s.processor_log().find(id) != std::string::npos ? s.processor() : second;
+    victim.kill_and_reap();
+    auto t0 = steady_clock::now();
+    auto a = s.post("helo\n");
+    EXPECT_EQ(a.status, 200) << a.body;
+    EXPECT_EQ(a.body, aspell_direct("helo\n"));
+    EXPECT_LT(steady_clock::now() - t0, milliseconds(1500)) << "waited for the dead worker";
+    if (&victim == &second) {
+      second = Proc(FIFOGATE_PROCESSOR_BIN, {}, s.env(), s.dir() + "/second.log");
+    } else {
+      s.start_processor();
+    }
+    ASSERT_TRUE(eventually(
+        [&] { return http_get(s.port(), "/healthz").body.find("2 worker") != std::string::npos; },
+        seconds(5)));
+  }
+}
