@@ -9,14 +9,21 @@
 using namespace fgtest;
 using namespace std::chrono;
 
-TEST(Pool, WorkersClaimDistinctSlotsAndAllServe) {
-  Stack s(Env{{"PROC_COMMAND", "sh -c 'sleep 0.3; echo $PPID; cat'"}, {"PROC_PROTOCOL", "raw"}});
-  s.start_processor();
+// A second processor beside the stack's own, once it serves slot 1.
+static Proc start_second_processor(const Stack &s) {
   Proc second(FIFOGATE_PROCESSOR_BIN, {}, s.env(), s.dir() + "/second.log");
-  ASSERT_TRUE(eventually(
+  EXPECT_TRUE(eventually(
       [&] { return read_file(s.dir() + "/second.log").find("slot=1") != std::string::npos; },
       seconds(5)))
       << read_file(s.dir() + "/second.log");
+  return second;
+}
+
+TEST(Pool, WorkersClaimDistinctSlotsAndAllServe) {
+  Stack s(Env{{"PROC_COMMAND", "sh -c 'sleep 0.3; echo $PPID; cat'"}, {"PROC_PROTOCOL", "raw"}});
+  s.start_processor();
+  Proc second = start_second_processor(s);
+  ASSERT_FALSE(::testing::Test::HasFailure());
   s.start_web();
   // Four slow requests at once: with two workers they overlap, and both serve.
   std::vector<std::future<HttpAnswer>> f;
@@ -40,10 +47,8 @@ TEST(Pool, WorkersClaimDistinctSlotsAndAllServe) {
 TEST(Pool, ADeadWorkersSlotIsSkippedAndReclaimed) {
   Stack s;
   s.start_processor();
-  Proc second(FIFOGATE_PROCESSOR_BIN, {}, s.env(), s.dir() + "/second.log");
-  ASSERT_TRUE(eventually(
-      [&] { return read_file(s.dir() + "/second.log").find("slot=1") != std::string::npos; },
-      seconds(5)));
+  Proc second = start_second_processor(s);
+  ASSERT_FALSE(::testing::Test::HasFailure());
   s.start_web();
   s.processor().kill_and_reap(); // slot 0 dies
   for (int i = 0; i < 10; ++i) {
@@ -110,10 +115,8 @@ TEST(Pool, AWorkerThatFailsARequestIsNotPreferred) {
 TEST(Pool, ARequestRightAfterItsWorkerDiedGoesToAnother) {
   Stack s(Env{{"PROC_WAIT_MS", "3000"}});
   s.start_processor();
-  Proc second(FIFOGATE_PROCESSOR_BIN, {}, s.env(), s.dir() + "/second.log");
-  ASSERT_TRUE(eventually(
-      [&] { return read_file(s.dir() + "/second.log").find("slot=1") != std::string::npos; },
-      seconds(5)));
+  Proc second = start_second_processor(s);
+  ASSERT_FALSE(::testing::Test::HasFailure());
   s.start_web();
   for (int round = 0; round < 3; ++round) {
     // The worker that served last is the one the next request would go to.
