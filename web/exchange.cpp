@@ -7,7 +7,6 @@
 #include <atomic>
 #include <fcntl.h>
 #include <poll.h>
-#include <thread>
 #include <unistd.h>
 
 namespace fifogate {
@@ -141,25 +140,6 @@ private:
   frame::Parser parser_;
 };
 
-// ENXIO: nobody reads the input. A live worker always has it open (it opens
-// a new read end before it closes the old one), except while it starts: that
-// is waited for, but not a worker whose life lock is free: it is dead, and the
-// caller can try another.
-Result<UniqueFd> open_input(const Channel &ch, const Deadline &wait) {
-  auto pause = std::chrono::microseconds(200);
-  for (;;) {
-    auto r = try_open_fifo_writer(ch.input_path);
-    if (r.ok() || r.error().code != ENXIO || wait.expired())
-      return r;
-    auto alive = is_locked(ch.owner_lock_path());
-    if (alive.ok() && !*alive)
-      return Error::sys("open " + ch.input_path + " for write", ENXIO,
-                        "no reader: its worker has exited");
-    std::this_thread::sleep_for(std::min<std::chrono::microseconds>(pause, wait.left()));
-    pause = std::min(pause * 2, std::chrono::microseconds(20000));
-  }
-}
-
 std::optional<Failure> send_body(int fd, const RequestId &id, std::string_view body,
                                  const RequestOptions &opts, const Deadline &deadline,
                                  const std::string &path) {
@@ -224,7 +204,14 @@ ExchangeResult exchange(const Config &cfg, ReaderThreads &readers, const Channel
   auto status = FifoReader::open(ch.status_path);
   if (!status)
     return fail(local_or_absent(status.error()), status.error().message());
-  auto in = open_input(ch, wait);
+  // A live worker always has the input open (it opens a new read end before
+  // it closes the old one), except while it starts: that is waited for, but
+  // not a worker whose life lock is free: it is dead, and the caller can try
+  // another.
+  auto in = open_fifo_writer(ch.input_path, wait, [&] {
+    auto alive = is_locked(ch.owner_lock_path());
+    return alive.ok() && !*alive;
+  });
   res.wait_ms = std::chrono::duration_cast<Millis>(Clock::now() - t0).count();
   if (!in) {
     int code = in.error().code;

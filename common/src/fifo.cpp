@@ -70,12 +70,15 @@ Result<UniqueFd> try_open_fifo_writer(const std::string &path) {
   return fd;
 }
 
-Result<UniqueFd> open_fifo_writer(const std::string &path, const Deadline &deadline) {
+Result<UniqueFd> open_fifo_writer(const std::string &path, const Deadline &deadline,
+                                  const std::function<bool()> &reader_gone) {
   auto pause = std::chrono::microseconds(200);
   for (;;) {
     auto r = try_open_fifo_writer(path);
     if (r.ok() || r.error().code != ENXIO || deadline.expired())
       return r;
+    if (reader_gone && reader_gone())
+      return Error::sys("open " + path + " for write", ENXIO, "no reader, and none will come");
     auto left = deadline.left();
     std::this_thread::sleep_for(std::min<std::chrono::microseconds>(pause, left));
     pause = std::min(pause * 2, std::chrono::microseconds(20000));

@@ -57,6 +57,16 @@ TEST_F(FifoTest, WriterWithoutReaderFailsWithEnxioAtTheDeadline) {
   EXPECT_LT(took, milliseconds(1500));
 }
 
+TEST_F(FifoTest, WriterStopsWaitingWhenNoReaderWillCome) {
+  int asked = 0;
+  auto t0 = steady_clock::now();
+  auto w = open_fifo_writer(path, Deadline::in(seconds(5)), [&] { return ++asked == 3; });
+  ASSERT_FALSE(w.ok());
+  EXPECT_EQ(w.error().code, ENXIO);
+  EXPECT_EQ(asked, 3);
+  EXPECT_LT(steady_clock::now() - t0, seconds(1));
+}
+
 TEST_F(FifoTest, WriterConnectsOnceAReaderExists) {
   auto r = open_fifo_reader(path);
   ASSERT_TRUE(r.ok());

@@ -2,6 +2,7 @@
 #include "fifogate/deadline.hpp"
 #include "fifogate/error.hpp"
 #include "fifogate/unique_fd.hpp"
+#include <functional>
 #include <string>
 #include <sys/types.h>
 
@@ -16,9 +17,11 @@ Result<void> ensure_fifo(const std::string &path, mode_t mode);
 Result<UniqueFd> open_fifo_reader(const std::string &path);
 
 // Opens the write end without ever blocking: O_NONBLOCK fails with ENXIO while
-// nobody has the read end, so retry until the deadline. The fd stays
-// non-blocking. ENXIO at the deadline means "no reader".
-Result<UniqueFd> open_fifo_writer(const std::string &path, const Deadline &deadline);
+// nobody has the read end, so retry until the deadline, or until
+// `reader_gone` (if given) says no reader will come. The fd stays
+// non-blocking. ENXIO means "no reader".
+Result<UniqueFd> open_fifo_writer(const std::string &path, const Deadline &deadline,
+                                  const std::function<bool()> &reader_gone = nullptr);
 
 // One attempt: ENXIO at once when there is no reader.
 Result<UniqueFd> try_open_fifo_writer(const std::string &path);
