@@ -765,18 +765,10 @@ static std::optional<std::string> first_line(const std::vector<std::string> &arg
   if (!c)
     return std::nullopt;
   c->stdin_fd().reset();
-  std::string out;
-  char buf[4096];
-  while (out.find('\n') == std::string::npos && out.size() < sizeof buf) {
-    if (poll_one(c->stdout_fd().get(), POLLIN, deadline, stop_fd) <= 0)
-      return std::nullopt;
-    auto r = read_some(c->stdout_fd().get(), buf, sizeof buf);
-    if (r.kind == ReadKind::data)
-      out.append(buf, r.bytes);
-    else if (r.kind != ReadKind::would_block)
-      break;
-  }
-  return out.substr(0, out.find('\n'));
+  auto out = read_line(c->stdout_fd().get(), deadline, stop_fd);
+  if (!out)
+    return std::nullopt;
+  return out->substr(0, out->find('\n'));
 }
 
 static ispell::Checker checker_of(const Config &cfg, int stop_fd) {

@@ -17,25 +17,16 @@ Result<void> WarmCommand::ensure_started(const Deadline &deadline, int stop_fd) 
   served_ = 0;
   // The banner comes first and only once; each answer repeats it so that warm
   // answers are byte-identical to a fresh `aspell -a`.
-  std::string got;
-  char buf[512];
-  while (got.find('\n') == std::string::npos) {
-    int rev = poll_one(child_->stdout_fd().get(), POLLIN, deadline, stop_fd);
-    if (rev == kStopRequested) {
+  auto line = read_line(child_->stdout_fd().get(), deadline, stop_fd);
+  if (!line || line->find('\n') == std::string::npos) {
+    if (stop_fd >= 0 && poll_one(stop_fd, POLLIN, Deadline::in(Millis(0))) > 0) {
       child_.reset();
       return Error::logic("warm start of \"" + cfg_.command_line +
                           "\": interrupted by a stop signal");
     }
-    auto r = rev > 0 ? read_some(child_->stdout_fd().get(), buf, sizeof buf)
-                     : ReadResult{ReadKind::error};
-    if (r.kind == ReadKind::data) {
-      got.append(buf, r.bytes);
-      continue;
-    }
-    if (r.kind == ReadKind::would_block)
-      continue;
     // Collect what it said on stderr for the error message.
     std::string err;
+    char buf[512];
     if (poll_one(child_->stderr_fd().get(), POLLIN, Deadline::in(Millis(200))) > 0) {
       auto e = read_some(child_->stderr_fd().get(), buf, sizeof buf);
       if (e.kind == ReadKind::data)
@@ -45,6 +36,7 @@ Result<void> WarmCommand::ensure_started(const Deadline &deadline, int stop_fd) 
     return Error::logic("warm start of \"" + cfg_.command_line + "\": no banner" +
                         (err.empty() ? std::string() : ": " + err));
   }
+  const std::string &got = *line;
   auto nl = got.find('\n');
   banner_ = got.substr(0, nl + 1);
   if (banner_.rfind("@(#)", 0) != 0 || nl + 1 != got.size()) {
@@ -72,20 +64,12 @@ Result<void> WarmCommand::learn_aspell_mode(const Deadline &deadline) {
     child_.reset();
     return w.error();
   }
-  std::string got;
-  char buf[256];
-  while (got.find('\n') == std::string::npos && got.size() < sizeof buf) {
-    int rev = poll_one(child_->stdout_fd().get(), POLLIN, deadline);
-    auto r = rev > 0 ? read_some(child_->stdout_fd().get(), buf, sizeof buf)
-                     : ReadResult{ReadKind::error};
-    if (r.kind == ReadKind::data)
-      got.append(buf, r.bytes);
-    else if (r.kind != ReadKind::would_block) {
-      child_.reset();
-      return Error::logic("warm start of \"" + cfg_.command_line + "\": no answer to $$cr mode");
-    }
+  auto got = read_line(child_->stdout_fd().get(), deadline);
+  if (!got || got->find('\n') == std::string::npos) {
+    child_.reset();
+    return Error::logic("warm start of \"" + cfg_.command_line + "\": no answer to $$cr mode");
   }
-  std::string mode = got.substr(0, got.find('\n'));
+  std::string mode = got->substr(0, got->find('\n'));
   sentinel_.clear();
   restart_each_ = false;
   if (mode == "nroff") {

@@ -51,6 +51,23 @@ int poll_one(int fd, short events, const Deadline &deadline, int stop_fd) {
   }
 }
 
+std::optional<std::string> read_line(int fd, const Deadline &deadline, int stop_fd, size_t max) {
+  std::string got;
+  char buf[4096];
+  while (got.find('\n') == std::string::npos && got.size() < max) {
+    if (poll_one(fd, POLLIN, deadline, stop_fd) <= 0)
+      return std::nullopt;
+    auto r = read_some(fd, buf, sizeof buf);
+    if (r.kind == ReadKind::data)
+      got.append(buf, r.bytes);
+    else if (r.kind == ReadKind::eof && !got.empty())
+      break;
+    else if (r.kind != ReadKind::would_block)
+      return std::nullopt;
+  }
+  return got;
+}
+
 Result<void> set_nonblocking(int fd, bool on) {
   int flags = ::fcntl(fd, F_GETFL);
   if (flags < 0)

@@ -3,6 +3,7 @@
 #include "fifogate/error.hpp"
 #include "fifogate/unique_fd.hpp"
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -27,6 +28,13 @@ int poll_one(int fd, short events, const Deadline &deadline);
 // never watched. It does not consume the signal, so every later look sees it.
 inline constexpr int kStopRequested = -2;
 int poll_one(int fd, short events, const Deadline &deadline, int stop_fd);
+
+// Reads a non-blocking fd until a newline has come (or `max` bytes, or end of
+// file after some): everything read, which may go past the newline. Nothing
+// on an error, at the deadline, when a stop is pending on `stop_fd` (as in
+// poll_one), or at end of file with nothing read.
+std::optional<std::string> read_line(int fd, const Deadline &deadline, int stop_fd = -1,
+                                     size_t max = 4096);
 
 Result<void> set_nonblocking(int fd, bool on);
 
