@@ -455,8 +455,8 @@ RunResult Runner::run() {
   }
   choose_dictionary();
   if (!forced_ && warm_) {
-    if (warm_->has_stray_output())
-      warm_->retire("it wrote output between requests or exited");
+    if (auto why = warm_->stray_output())
+      warm_->retire(*why);
     if (auto r = warm_->ensure_started(Deadline::in(Millis(10000)).earlier(deadline_)); !r) {
       fail(Outcome::spawn_failed, r.error().message());
     } else {

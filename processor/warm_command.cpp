@@ -85,13 +85,26 @@ Result<void> WarmCommand::learn_aspell_mode(const Deadline &deadline) {
   return {};
 }
 
-bool WarmCommand::has_stray_output() {
+std::optional<std::string> WarmCommand::stray_output() {
   if (!child_)
-    return false;
+    return std::nullopt;
   if (child_->try_exit())
-    return true;
-  int rev = poll_one(child_->stdout_fd().get(), POLLIN, Deadline::in(Millis(0)));
-  return rev != 0;
+    return std::string("it exited between requests");
+  // Stdout is not read here: a byte there is enough to know.
+  if (poll_one(child_->stdout_fd().get(), POLLIN, Deadline::in(Millis(0))) != 0)
+    return std::string("it wrote to stdout between requests");
+  // Stderr written after a request's answer was complete (aspell can't be
+  // asked when it is done with stderr) would otherwise be read as the next
+  // request's. What it said goes to the log, shortened.
+  if (poll_one(child_->stderr_fd().get(), POLLIN, Deadline::in(Millis(0))) != 0) {
+    char buf[512];
+    auto r = read_some(child_->stderr_fd().get(), buf, sizeof buf);
+    std::string said = r.kind == ReadKind::data ? std::string(buf, r.bytes) : std::string();
+    while (!said.empty() && said.back() == '\n')
+      said.pop_back();
+    return "it wrote to stderr between requests: \"" + said + "\"";
+  }
+  return std::nullopt;
 }
 
 void WarmCommand::retire(const std::string &why) {

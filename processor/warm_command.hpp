@@ -22,8 +22,10 @@ public:
   ChildProcess &child() { return *child_; }
   // The banner line ("@(#) International Ispell ...\n") every answer starts with.
   const std::string &banner() const { return banner_; }
-  // True when the command wrote something between requests: its state is unknown.
-  bool has_stray_output();
+  // Why the command can't serve the next request as it is: it exited, or it
+  // wrote to stdout or stderr between requests (its state is unknown, and
+  // those bytes belong to no request). Empty: it can.
+  std::optional<std::string> stray_output();
   // A line to send before each request, whose one answer block is not part
   // of the answer (it brings aspell's nroff filter back to rest); empty: none.
   const std::string &sentinel() const { return sentinel_; }

@@ -2,6 +2,7 @@
 #include "../support/stack.hpp"
 #include <fstream>
 #include <gtest/gtest.h>
+#include <thread>
 
 using namespace fgtest;
 using namespace std::chrono;
@@ -262,4 +263,39 @@ TEST(Warm, TheOutputLimitCountsTheBannerAsPerRequestModeDoes) {
   roomy.start_processor();
   roomy.start_web();
   EXPECT_EQ(roomy.post(text).body, whole);
+}
+
+// What a warm command says on stderr belongs to the request it said it in,
+// all of it, and never to the next one. A stand-in, because aspell -a cannot
+// be made to write to stderr at will.
+static const char *kChattyIspell =
+    "sh -c 'echo \"@(#) fake ispell\"; while read l; do case \"$l\" in "
+    "*loud*) head -c 100000 /dev/zero | tr \"\\\\0\" e >&2; echo \" done\" >&2;; "
+    "*late*) (sleep 0.1; echo late words >&2) & ;; esac; echo \"*\"; echo; done'";
+
+TEST(Warm, StderrLongerThanOneReadStaysWithItsRequest) {
+  Stack s(Env{{"PROC_MODE", "warm"}, {"PROC_PROTOCOL", "ispell"}, {"PROC_COMMAND", kChattyIspell}});
+  s.start_processor();
+  s.start_web();
+  auto loud = s.post("be loud\n", {{"Accept", "application/json"}});
+  EXPECT_EQ(loud.status, 200) << loud.body.substr(0, 300);
+  EXPECT_NE(loud.body.find("\"stderr_truncated\":true"), std::string::npos)
+      << loud.body.substr(0, 300);
+  auto next = s.post("quiet\n", {{"Accept", "application/json"}});
+  EXPECT_EQ(next.status, 200);
+  EXPECT_NE(next.body.find("\"stderr\":\"\""), std::string::npos) << next.body.substr(0, 300);
+}
+
+TEST(Warm, StderrWrittenAfterTheAnswerReachesNoOtherRequest) {
+  Stack s(Env{{"PROC_MODE", "warm"}, {"PROC_PROTOCOL", "ispell"}, {"PROC_COMMAND", kChattyIspell}});
+  s.start_processor();
+  s.start_web();
+  pid_t first = only_child(s);
+  EXPECT_EQ(s.post("late\n").status, 200);
+  std::this_thread::sleep_for(milliseconds(600)); // the words are written by now
+  auto next = s.post("quiet\n", {{"Accept", "application/json"}});
+  EXPECT_EQ(next.status, 200);
+  EXPECT_EQ(next.body.find("late words"), std::string::npos) << next.body.substr(0, 300);
+  EXPECT_NE(s.processor_log().find("late words"), std::string::npos) << s.processor_log();
+  EXPECT_NE(only_child(s), first); // its state is unknown: replaced
 }
