@@ -7,8 +7,8 @@
 #   WORKERS        workers for the pool rows     [2 x nproc: a worker idles while its
 #                  next request is handed over, so twice the cores keep them busy]
 #   SOAK_SECONDS   if set, also a web-RSS soak run of that length (warm, small, c=8)
-#   PAIRED_ROUNDS  rounds of the paired comparisons (small, c=8; warm c=1
-#                  against a running aspell -a)                   [9]
+#   PAIRED_ROUNDS  rounds of the paired comparisons (small and medium, c=8;
+#                  warm c=1 against a running aspell -a; large, c=1) [9]
 #   PAIRED_SECONDS length of each measurement in a round           [4]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -208,6 +208,32 @@ if [ "$rounds" -gt 0 ]; then
   done
   echo
   echo "median: fifogate warm p50 $(median "${wp[@]}") ms, of which fifogate adds $(median "${added[@]}") ms"
+
+  # The large-body target is about one request's time, and a 1 MiB request
+  # takes about a second: a table cell holds only about ten of them, minutes
+  # apart from the floor's. So: back-to-back rounds at c=1, floor, per
+  # request and warm, every other round in the opposite order.
+  echo
+  echo "Paired rounds, large body (1 MiB), c=1, ${psecs}s each, $workers workers:"
+  echo
+  echo "| round | floor p50 ms | per-request p50 ms | ratio | warm p50 ms | ratio |"
+  echo "|-------|--------------|--------------------|-------|-------------|-------|"
+  lp=() lw=()
+  p50() { sed 's/.*p50_ms=\([^ ]*\).*/\1/' <<<"$1"; }
+  for i in $(seq "$rounds"); do
+    measure_floor() { rf=$(checked "$("$bin/bench/fifogate-loadgen" floor "$out/large.txt" "$out/large.expected" 1 "$psecs" || true)"); }
+    measure_fifogate() {
+      rp=$(checked "$("$bin/bench/fifogate-loadgen" http "$per_port" "$out/large.txt" "$out/large.expected" 1 "$psecs" || true)")
+      rw=$(checked "$("$bin/bench/fifogate-loadgen" http "$warm_port" "$out/large.txt" "$out/large.expected" 1 "$psecs" || true)")
+    }
+    if [ $((i % 2)) -eq 1 ]; then measure_floor; measure_fifogate; else measure_fifogate; measure_floor; fi
+    f=$(p50 "$rf") p=$(p50 "$rp") w=$(p50 "$rw")
+    number "$f" "$rf"; number "$p" "$rp"; number "$w" "$rw"
+    lp+=("$(bc -l <<<"$p / $f")") lw+=("$(bc -l <<<"$w / $f")")
+    printf '| %5s | %12.1f | %18.1f | %5.2f | %11.1f | %5.2f |\n' "$i" "$f" "$p" "${lp[-1]}" "$w" "${lw[-1]}"
+  done
+  echo
+  echo "median time of one large request over the floor's: per-request $(median "${lp[@]}")x, warm $(median "${lw[@]}")x"
   cleanup
 fi
 
