@@ -580,8 +580,10 @@ struct WebServer::Impl {
       // A claimed worker found gone (no_worker comes before a byte is sent):
       // the request can go to another. The liveness the claim went by was
       // stale; it is read afresh.
-      if (!claimed || r.error != ExchangeError::no_worker || tries >= cfg.slots || wait.expired())
+      if (!claimed || r.error != ExchangeError::no_worker || tries >= cfg.slots || wait.expired()) {
+        metrics.queue_wait(static_cast<double>(r.wait_ms) / 1000.0); // once, however many tries
         return r;
+      }
       dispatcher->forget_liveness();
     }
   }
@@ -599,12 +601,13 @@ struct WebServer::Impl {
                                   : ExchangeError::internal;
       r.detail = claim.error().message();
       r.wait_ms = std::chrono::duration_cast<Millis>(Clock::now() - t0).count();
-      metrics.queue_wait(static_cast<double>(r.wait_ms) / 1000.0);
       return r;
     }
+    // The wait: for a slot (since the request's first try), then in the
+    // exchange for the worker to open its input.
+    auto claimed_at = Clock::now();
     auto r = exchange(cfg, readers, claim->channel(), wait, id, body, opts);
-    r.wait_ms += std::chrono::duration_cast<Millis>(Clock::now() - t0).count();
-    metrics.queue_wait(static_cast<double>(r.wait_ms) / 1000.0);
+    r.wait_ms += std::chrono::duration_cast<Millis>(claimed_at - t0).count();
     metrics.worker_seen(claim->channel().slot, r.worker);
     bool worker_failed = r.error != ExchangeError::none
                              ? r.error != ExchangeError::busy
