@@ -217,9 +217,13 @@ private:
   bool failed_ = false; // a write gave up: the connection must end
 };
 
-void send_raw(int sock, int status, const char *reason, const std::string &body) {
+// An answer written before httplib has parsed anything; it still carries the
+// request id its log line shows.
+void send_raw(int sock, int status, const char *reason, const std::string &body,
+              const RequestId &id) {
   std::string r = "HTTP/1.1 " + std::to_string(status) + " " + reason +
-                  "\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n";
+                  "\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n" +
+                  "X-Request-Id: " + id.hex() + "\r\n";
   if (status == 503)
     r += "Retry-After: 1\r\n";
   r += "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
@@ -279,7 +283,7 @@ class GuardedServer : public httplib::Server {
 public:
   // Called for answers sent before httplib saw the request (431, overload 503),
   // so they are logged and counted like every other answer.
-  std::function<void(int status, const std::string &reason)> on_refused;
+  std::function<void(int status, const std::string &reason, const RequestId &id)> on_refused;
 
   // Keeps connections open between requests (HTTP/1.1 keep-alive): an idle
   // one is parked with the watcher, not on a thread. Call before listening.
@@ -337,21 +341,23 @@ private:
     if (t_overloaded) {
       // On the acceptor (or watcher) thread, for a new or a resumed
       // connection: answer and close at once, no lingering here.
-      send_raw(sock, 503, "Service Unavailable", "fifogate: too many connections waiting\n");
+      RequestId id = RequestId::random();
+      send_raw(sock, 503, "Service Unavailable", "fifogate: too many connections waiting\n", id);
       ::shutdown(sock, SHUT_WR);
       ::close(sock);
       if (on_refused)
-        on_refused(503, "too many connections waiting (WEB_QUEUE)");
+        on_refused(503, "too many connections waiting (WEB_QUEUE)", id);
       return true;
     }
     bool ok = false;
     for (;;) {
       int head = check_request_head(sock);
       if (head == 431) {
+        RequestId id = RequestId::random();
         send_raw(sock, 431, "Request Header Fields Too Large",
-                 "fifogate: request head over 64 KiB or 100 header lines\n");
+                 "fifogate: request head over 64 KiB or 100 header lines\n", id);
         if (on_refused)
-          on_refused(431, "request head over 64 KiB or 100 header lines");
+          on_refused(431, "request head over 64 KiB or 100 header lines", id);
         linger_close(sock);
         ::close(sock);
         return ok;
@@ -781,10 +787,13 @@ struct WebServer::Impl {
     svr.Put(path, refuse);
     svr.Patch(path, refuse);
     svr.Delete(path, refuse);
+    svr.Options(path, refuse);
   }
 
   void routes() {
-    svr.on_refused = [this](int status, const std::string &reason) { log_refused(status, reason); };
+    svr.on_refused = [this](int status, const std::string &reason, const RequestId &id) {
+      log_refused(status, reason, id);
+    };
     svr.new_task_queue = [this] {
       auto *q =
           new BoundedPool(static_cast<size_t>(cfg.web_threads), static_cast<size_t>(cfg.web_queue));
@@ -820,6 +829,11 @@ struct WebServer::Impl {
     };
     svr.set_pre_routing_handler(
         [early_refusal](const httplib::Request &req, httplib::Response &res) {
+          // Every answer is whole: httplib would cut a 200 answer to the
+          // requested Range (a 10-byte aspell answer, still marked 200).
+          // RFC 9110 lets a server ignore Range; the Request is httplib's
+          // own non-const object, handed to us as const.
+          const_cast<httplib::Request &>(req).ranges.clear();
           return early_refusal(req, res) ? httplib::Server::HandlerResponse::Handled
                                          : httplib::Server::HandlerResponse::Unhandled;
         });
@@ -912,10 +926,10 @@ struct WebServer::Impl {
   // One line per request, after the answer went out: "req=<id> POST /check
   // 200 13ms in=20B out=410B outcome=ok exit=0 worker=host:pid". The
   // processor logs the same req=<id>, so one grep follows a request across both.
-  void log_refused(int status, const std::string &reason) {
+  void log_refused(int status, const std::string &reason, const RequestId &id) {
     metrics.request("(refused)", status, 0, 0, 0);
-    say("req=" + RequestId::random().hex() + " - - " + std::to_string(status) +
-        " 0ms in=0B out=0B reason=\"" + reason + "\"");
+    say("req=" + id.hex() + " - - " + std::to_string(status) + " 0ms in=0B out=0B reason=\"" +
+        reason + "\"");
   }
 
   void log_access(const httplib::Request &req, const httplib::Response &res) {
