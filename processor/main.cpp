@@ -6,6 +6,7 @@
 #include <csignal>
 #include <cstring>
 #include <fcntl.h>
+#include <fstream>
 #include <iostream>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
@@ -20,25 +21,47 @@ once per request with its stdin fed from the input FIFO and its stdout relayed
 to the output FIFO, and reports exit status and stderr on the status FIFO.
 SIGTERM or SIGINT: finish the request in progress, then exit 0.
 Exit codes: 0 stopped by signal, 100 bad usage or configuration, 111 system error.
---healthcheck: exit 0 when some slot has its FIFOs and a live processor.
+--healthcheck: exit 0 when a processor of this host holds a slot whose FIFOs exist.
 
 )";
 
+// The host name a worker's life-lock file names it by ("worker=HOST:PID").
+std::string host_of_owner(const std::string &owner_path) {
+  std::ifstream f(owner_path);
+  std::string line;
+  if (!std::getline(f, line) || line.rfind("worker=", 0) != 0)
+    return {};
+  auto colon = line.rfind(':');
+  return colon == std::string::npos ? std::string() : line.substr(7, colon - 7);
+}
+
+// Healthy when a processor of this host (in Compose: of this container) holds
+// a slot and its FIFOs are there. Another container's worker does not make
+// this one healthy; a standby (all slots taken) is not serving.
 int healthcheck(const fifogate::Config &cfg) {
-  int live = 0;
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  int live = 0, mine = 0;
   for (int k = 0; k < cfg.slots; ++k) {
     auto ch = cfg.channel(k);
     auto held = fifogate::is_locked(ch.owner_lock_path());
     struct stat st {};
-    if (held.ok() && *held && ::stat(ch.input_path.c_str(), &st) == 0 && S_ISFIFO(st.st_mode))
-      ++live;
+    if (!held.ok() || !*held || ::stat(ch.input_path.c_str(), &st) != 0 || !S_ISFIFO(st.st_mode))
+      continue;
+    ++live;
+    if (host_of_owner(ch.owner_lock_path()) == host)
+      ++mine;
   }
-  if (live == 0) {
-    std::cerr << "unhealthy: no processor serves any of the " << cfg.slots << " slots at "
-              << cfg.input_path << "\n";
+  if (mine == 0) {
+    std::cerr << "unhealthy: no processor of this host (" << host << ") serves any of the "
+              << cfg.slots << " slots at " << cfg.input_path
+              << (live ? " (" + std::to_string(live) +
+                             " served from elsewhere: this one is a standby, or still starting)"
+                       : std::string())
+              << "\n";
     return 1;
   }
-  std::cout << "healthy: " << live << " live worker(s)\n";
+  std::cout << "healthy: " << mine << " worker(s) of this host, " << live << " in all\n";
   return 0;
 }
 

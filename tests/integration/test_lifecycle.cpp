@@ -1,9 +1,11 @@
 // Nothing leaks over many requests; SIGTERM lets requests in flight finish.
 #include "../support/stack.hpp"
 #include <csignal>
+#include <fcntl.h>
 #include <future>
 #include <gtest/gtest.h>
 #include <map>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <thread>
@@ -169,4 +171,36 @@ TEST(Lifecycle, AStopSignalDuringTheBannerProbeEndsTheProcessorAtOnce) {
 
 TEST(Lifecycle, AStopSignalDuringTheWarmStartEndsTheProcessorAtOnce) {
   expect_prompt_stop_during_start_up("warm", "while starting the warm command");
+}
+
+// --healthcheck (the Compose health check) passes only while a processor of
+// this host holds a slot: not before one runs, and not for a slot that a
+// worker of another host (another container) holds.
+TEST(Lifecycle, TheHealthCheckPassesOnlyForAWorkerOfThisHost) {
+  Stack s;
+  int n = 0;
+  std::string log;
+  auto check = [&] {
+    log = s.dir() + "/hc" + std::to_string(++n) + ".log";
+    Proc p(FIFOGATE_PROCESSOR_BIN, {"--healthcheck"}, s.env(), log);
+    auto st = p.wait(seconds(5));
+    return st && WIFEXITED(*st) ? WEXITSTATUS(*st) : -1;
+  };
+  EXPECT_EQ(check(), 1);
+  {
+    // Slot 0 served from elsewhere: its FIFO there, its life lock held, and
+    // another host's name in the lock file.
+    std::string input = s.env().at("PROC_INPUT"), owner = s.env().at("PROC_LOCK") + ".worker";
+    ASSERT_EQ(::mkfifo(input.c_str(), 0660), 0);
+    int fd = ::open(owner.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0660);
+    ASSERT_GE(fd, 0);
+    std::string info = "worker=elsewhere:1\nversion=x\n";
+    ASSERT_EQ(::write(fd, info.data(), info.size()), static_cast<ssize_t>(info.size()));
+    ASSERT_EQ(::flock(fd, LOCK_EX), 0);
+    EXPECT_EQ(check(), 1);
+    EXPECT_NE(read_file(log).find("served from elsewhere"), std::string::npos) << read_file(log);
+    ::close(fd);
+  }
+  s.start_processor();
+  EXPECT_EQ(check(), 0) << read_file(log);
 }
