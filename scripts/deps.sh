@@ -12,7 +12,6 @@ pkgs=(
   libboost-dev libboost-filesystem-dev  # Boost.Process (processor)
   nlohmann-json3-dev             # JSON answers (web)
   aspell aspell-en               # the default command
-  ca-certificates
 )
 if [[ "${1:-}" == bench ]]; then
   pkgs+=(python3 bc) # the warm-latency reference (bench/aspell_warm_direct.py); ratios
