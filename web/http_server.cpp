@@ -20,11 +20,13 @@
 #include <cstring>
 #include <deque>
 #include <httplib.h>
+#include <map>
 #include <mutex>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <nlohmann/json.hpp>
 #include <poll.h>
+#include <strings.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <thread>
@@ -47,6 +49,7 @@ thread_local bool t_overloaded = false;   // set while the acceptor rejects a co
 thread_local bool t_unread_body = false;  // the response went out before the body was read
 thread_local bool t_body_follows = false; // the response head is followed by a body
 thread_local bool t_final_head = false;   // the next write is the answer's head (not a 100)
+thread_local bool t_routed = false;       // httplib got as far as routing (and our pre-routing)
 
 // One request's facts for its access-log line, filled in while it is served
 // (a connection carries one request, on one thread, start to end).
@@ -349,6 +352,15 @@ private:
         on_refused(503, "too many connections waiting (WEB_QUEUE)", id);
       return true;
     }
+    // A new connection that has sent nothing yet (a browser's pre-connect, a
+    // client still thinking) waits with the watcher, not on a server thread.
+    // It gets as long to start as a request gets for its whole head. (A
+    // client's first bytes usually follow its connect at once: a moment's
+    // wait spares them the detour through the watcher.)
+    if (served == 0 && idle_ && !stopping_ &&
+        poll_one(sock, POLLIN, Deadline::in(kKeepAliveLinger)) == 0 &&
+        idle_->park(sock, 0, kHeadTimeout))
+      return true;
     bool ok = false;
     for (;;) {
       int head = check_request_head(sock);
@@ -372,6 +384,7 @@ private:
       t_unread_body = false;
       t_body_follows = false;
       t_final_head = false;
+      t_routed = false;
       t_access = Access{Clock::now(), RequestId::random(), 0, {}, {}, {}};
       ok = process_request(strm, last, closed, nullptr);
       strm.push();
@@ -776,6 +789,7 @@ struct WebServer::Impl {
 
   // Answers 405 with Allow for the methods `path` does not take.
   void allow_only(const std::string &path, const std::string &allow, const std::string &hint) {
+    refusals[path] = {allow, hint};
     auto refuse = [this, allow, hint](const httplib::Request &, httplib::Response &res) {
       res.set_header("Allow", allow);
       text_error(res, 405, hint);
@@ -789,6 +803,9 @@ struct WebServer::Impl {
     svr.Delete(path, refuse);
     svr.Options(path, refuse);
   }
+
+  // What allow_only answers for each path it guards: the Allow header and a hint.
+  std::map<std::string, std::pair<std::string, std::string>> refusals;
 
   void routes() {
     svr.on_refused = [this](int status, const std::string &reason, const RequestId &id) {
@@ -811,6 +828,7 @@ struct WebServer::Impl {
     // limit and would read an oversized Content-Length body only to skip it.
     auto early_refusal = [this](const httplib::Request &req, httplib::Response &res) {
       auto enc = req.get_header_value("Content-Encoding");
+      auto te = req.get_header_value("Transfer-Encoding");
       auto refuse = [&](int status, const std::string &msg) {
         t_unread_body = true;
         if (req.path == "/check")
@@ -819,21 +837,52 @@ struct WebServer::Impl {
           text_error(res, status, msg);
         return true;
       };
+      // httplib knows only "chunked"; any other coding it would read as a
+      // body without length, until the client closes.
+      if (!te.empty() && strcasecmp(te.c_str(), "chunked") != 0)
+        return refuse(501, "Transfer-Encoding " + te +
+                               " is not supported; send the body with Content-Length or chunked");
       if (!enc.empty() && enc != "identity")
         return refuse(415, "Content-Encoding " + enc + " is not accepted; send the body as is");
       if (req.get_header_value<uint64_t>("Content-Length") >
           static_cast<uint64_t>(cfg.max_body_bytes))
         return refuse(413,
                       "body over MAX_BODY_BYTES=" + std::to_string(cfg.max_body_bytes) + " bytes");
+      // Only POST /process and /check take a body. httplib would read any
+      // other request's body whole (a chunked one without limit) only to
+      // answer 404 or 405: answer now and leave it unread.
+      bool reads_body = req.method == "POST" || req.method == "PUT" || req.method == "PATCH" ||
+                        req.method == "DELETE";
+      bool has_body = !te.empty() || req.get_header_value<uint64_t>("Content-Length") > 0;
+      if (reads_body && has_body &&
+          !(req.method == "POST" && (req.path == "/process" || req.path == "/check"))) {
+        auto it = refusals.find(req.path);
+        if (it == refusals.end())
+          return refuse(404, "no such path: " + req.path);
+        res.set_header("Allow", it->second.first);
+        return refuse(405, it->second.second);
+      }
       return false;
     };
     svr.set_pre_routing_handler(
-        [early_refusal](const httplib::Request &req, httplib::Response &res) {
+        [early_refusal](const httplib::Request &creq, httplib::Response &res) {
+          t_routed = true;
+          // The Request is httplib's own non-const object, handed to us as
+          // const; what we change here httplib has not used yet.
+          auto &req = const_cast<httplib::Request &>(creq);
           // Every answer is whole: httplib would cut a 200 answer to the
           // requested Range (a 10-byte aspell answer, still marked 200).
-          // RFC 9110 lets a server ignore Range; the Request is httplib's
-          // own non-const object, handed to us as const.
-          const_cast<httplib::Request &>(req).ranges.clear();
+          // RFC 9110 lets a server ignore Range.
+          req.ranges.clear();
+          // Answers go out as they are: httplib would compress them for an
+          // Accept-Encoding (brotli took 5 s for 2.6 MB, on a server thread
+          // and before any send deadline starts).
+          req.headers.erase("Accept-Encoding");
+          // A request with neither Content-Length nor Transfer-Encoding has
+          // no body (RFC 9112); httplib 0.11.4 would read one until the
+          // client closes.
+          if (!req.has_header("Content-Length") && !req.has_header("Transfer-Encoding"))
+            req.set_header("Content-Length", "0");
           return early_refusal(req, res) ? httplib::Server::HandlerResponse::Handled
                                          : httplib::Server::HandlerResponse::Unhandled;
         });
@@ -849,12 +898,13 @@ struct WebServer::Impl {
       t_body_follows = req.method != "HEAD" && !res.body.empty();
       t_final_head = true;
       // Where the next request starts is unknown after a request httplib
-      // could not parse, or one whose body was never read (httplib reads
+      // could not parse or answered before routing it (414, 416), or one
+      // whose body was never read (httplib reads
       // bodies only for POST, PUT, PATCH, DELETE; our early 413 and 415 skip
       // it): the connection ends after this answer, and says so.
       bool reads_body = req.method == "POST" || req.method == "PUT" || req.method == "PATCH" ||
                         req.method == "DELETE";
-      if ((res.status == 400 && req.path.empty()) ||
+      if (!t_routed || (res.status == 400 && req.path.empty()) ||
           (!reads_body && (req.get_header_value<uint64_t>("Content-Length") > 0 ||
                            req.has_header("Transfer-Encoding"))))
         t_unread_body = true;

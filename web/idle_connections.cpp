@@ -29,7 +29,7 @@ IdleConnections::~IdleConnections() {
   stop();
 }
 
-bool IdleConnections::park(int sock, int served) {
+bool IdleConnections::park(int sock, int served, std::optional<Millis> within) {
   std::lock_guard<std::mutex> g(m_);
   if (stop_ || parked_.size() >= max_)
     return false;
@@ -39,9 +39,9 @@ bool IdleConnections::park(int sock, int served) {
   ev.data.fd = sock;
   if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, sock, &ev) != 0)
     return false;
-  parked_[sock] = Parked{Clock::now() + idle_, served};
-  // The watcher may be sleeping until a later expiry: this one is never
-  // earlier than those, so no need to wake it.
+  parked_[sock] = Parked{Clock::now() + within.value_or(idle_), served};
+  // No need to wake the watcher: it looks at the expiries at least every
+  // min(1 s, idle), and an expiry served that much late costs nothing.
   return true;
 }
 

@@ -4,6 +4,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 namespace fifogate {
@@ -25,7 +26,8 @@ public:
   ~IdleConnections(); // stop()
 
   // Takes the socket; false (and the socket untouched) when full or stopped.
-  bool park(int sock, int served);
+  // It is closed after `within` (default: the idle time) without a byte.
+  bool park(int sock, int served, std::optional<Millis> within = std::nullopt);
   // Closes every parked connection and refuses new ones; resume is not called
   // once this returns.
   void stop();

@@ -2,6 +2,7 @@
 // lets several of these through on its own; our guards must not).
 #include "../support/stack.hpp"
 #include <gtest/gtest.h>
+#include <memory>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -117,6 +118,82 @@ TEST_F(HttpEdge, OptionsIsAMethodThePathDoesNotTake) {
   EXPECT_EQ(http_raw(s.port(), "OPTIONS / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
                 .header("allow"),
             "GET");
+}
+
+// HTTP/1.1: a request with neither Content-Length nor Transfer-Encoding has
+// no body. httplib 0.11.4 read one until the client closed (5 s, then 400).
+TEST_F(HttpEdge, APostWithoutALengthHasAnEmptyBodyAndIsAnsweredAtOnce) {
+  HttpConnection c(s.port());
+  auto a = c.request("POST /process HTTP/1.1\r\nHost: x\r\n\r\n", seconds(2));
+  EXPECT_EQ(a.status, 200) << a.body;
+  EXPECT_EQ(a.body, aspell_direct(""));
+  auto h = c.request("POST /healthz HTTP/1.1\r\nHost: x\r\n\r\n", seconds(2));
+  EXPECT_EQ(h.status, 405) << h.body;
+}
+
+TEST_F(HttpEdge, ATransferCodingOtherThanChunkedIs501AtOnce) {
+  HttpConnection c(s.port());
+  auto a = c.request(
+      "POST /process HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", seconds(2));
+  EXPECT_EQ(a.status, 501) << a.body;
+  EXPECT_EQ(a.header("connection"), "close");
+}
+
+// Only POST /process and /check take a body: any other request's body is
+// left unread (httplib read a chunked one whole, without limit, to answer
+// 404). The answer comes before the body is complete.
+TEST_F(HttpEdge, ABodyForAPathThatTakesNoneIsNotRead) {
+  std::string chunk = "5\r\nhello\r\n"; // and never the last chunk
+  for (std::string head :
+       {"POST /nosuch HTTP/1.1", "POST /healthz HTTP/1.1", "PUT /process HTTP/1.1"}) {
+    HttpConnection c(s.port());
+    auto a =
+        c.request(head + "\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" + chunk, seconds(2));
+    EXPECT_EQ(a.status, head.find("nosuch") != std::string::npos ? 404 : 405) << head << a.body;
+    EXPECT_EQ(a.header("connection"), "close") << head;
+  }
+}
+
+// httplib answers 414 and 416 before it reads a body: the body must not be
+// taken for the next request on the connection.
+TEST_F(HttpEdge, ABodyLeftUnreadByAnEarlyRefusalIsNeverTakenForARequest) {
+  std::string smuggled = "GET /nosuch HTTP/1.1\r\nHost: x\r\n\r\n";
+  std::string len = "Content-Length: " + std::to_string(smuggled.size()) + "\r\n";
+  for (std::string head : {"POST /process HTTP/1.1\r\nHost: x\r\nRange: bytes=abc\r\n" + len,
+                           "POST /" + std::string(9000, 'a') + " HTTP/1.1\r\nHost: x\r\n" + len}) {
+    HttpConnection c(s.port());
+    auto a = c.request(head + "\r\n", seconds(2));
+    EXPECT_TRUE(a.status == 414 || a.status == 416) << a.status;
+    EXPECT_EQ(a.header("connection"), "close");
+    auto b = c.request(smuggled, seconds(2));
+    EXPECT_EQ(b.status, 0) << "the body was served as a request: " << b.status;
+  }
+}
+
+TEST_F(HttpEdge, AnswersAreNeverCompressed) {
+  auto a = s.post("helo wrld\n", {{"Accept-Encoding", "br, gzip, deflate"}});
+  EXPECT_EQ(a.status, 200);
+  EXPECT_EQ(a.header("content-encoding"), "");
+  EXPECT_EQ(a.body, aspell_direct("helo wrld\n"));
+}
+
+// A connection that says nothing waits with the watcher, not on a server
+// thread: more silent connections than threads do not stall anyone.
+TEST(HttpEdgeThreads, SilentNewConnectionsHoldNoThread) {
+  Stack s(Env{{"WEB_THREADS", "2"}});
+  s.start_processor();
+  s.start_web();
+  std::vector<std::unique_ptr<HttpConnection>> silent;
+  for (int i = 0; i < 4; ++i)
+    silent.push_back(std::make_unique<HttpConnection>(s.port()));
+  std::this_thread::sleep_for(milliseconds(200));
+  auto t0 = steady_clock::now();
+  auto a = http_get(s.port(), "/healthz");
+  EXPECT_EQ(a.status, 200);
+  EXPECT_LT(steady_clock::now() - t0, seconds(2));
+  // They are still served when they speak.
+  auto b = silent[0]->request("GET /version HTTP/1.1\r\nHost: x\r\n\r\n", seconds(5));
+  EXPECT_EQ(b.status, 200);
 }
 
 TEST_F(HttpEdge, UrlEncodedContentTypeIsStillText) {
