@@ -910,6 +910,7 @@ struct WebServer::Impl {
         t_unread_body = true;
       if (t_unread_body) {
         res.headers.erase("Keep-Alive");
+        res.headers.erase("Connection"); // set_header adds, it does not replace
         res.set_header("Connection", "close");
       } else if (cfg.keepalive_ms < 1000) {
         res.headers.erase("Keep-Alive"); // its timeout is in whole seconds

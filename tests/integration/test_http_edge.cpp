@@ -363,3 +363,18 @@ TEST(SlowClients, AReaderThatStopsIsGivenUpAndLogged) {
   EXPECT_EQ(next.status, 200);
   EXPECT_EQ(next.body.size(), 12000000u);
 }
+
+// A client's own "Connection: close" and ours make one header, not two.
+TEST_F(HttpEdge, AClosingAnswerSaysConnectionCloseOnce) {
+  int fd = slow_client(s.port(), "POST /process HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                                 "Content-Length: 5000\r\n\r\n");
+  ASSERT_GE(fd, 0);
+  std::string got = read_slowly(fd, 65536, milliseconds(1), 1 << 20);
+  ::close(fd);
+  EXPECT_EQ(got.rfind("HTTP/1.1 413", 0), 0u) << got;
+  size_t n = 0;
+  for (size_t at = got.find("\r\nConnection:"); at != std::string::npos;
+       at = got.find("\r\nConnection:", at + 1))
+    ++n;
+  EXPECT_EQ(n, 1u) << got;
+}
