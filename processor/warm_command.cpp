@@ -44,8 +44,32 @@ Result<void> WarmCommand::ensure_started(const Deadline &deadline, int stop_fd) 
     return Error::logic("warm start of \"" + cfg_.command_line + "\": unexpected first output");
   }
   if (ispell::checker_from_banner(banner_) == ispell::Checker::aspell)
-    return learn_aspell_mode(deadline);
+    if (auto r = learn_aspell_mode(deadline); !r)
+      return r;
+  // What it said on stderr while starting (a warning) belongs to no request:
+  // logged here, or the first request would take it for stray output.
+  if (auto said = take_stderr(); !said.empty())
+    log_line("processor", "warm command said on stderr while starting: \"" + said + "\"");
   return {};
+}
+
+std::string WarmCommand::take_stderr() {
+  std::string said;
+  char buf[512];
+  while (child_ && child_->stderr_fd() &&
+         poll_one(child_->stderr_fd().get(), POLLIN, Deadline::in(Millis(0))) > 0) {
+    auto r = read_some(child_->stderr_fd().get(), buf, sizeof buf);
+    if (r.kind != ReadKind::data) {
+      if (r.kind != ReadKind::would_block)
+        child_->stderr_fd().reset(); // closed: nothing more will come
+      break;
+    }
+    if (said.size() < 512)
+      said.append(buf, std::min(r.bytes, 512 - said.size()));
+  }
+  while (!said.empty() && said.back() == '\n')
+    said.pop_back();
+  return said;
 }
 
 // aspell's filters keep state from one line to the next; a fresh aspell -a
@@ -95,15 +119,10 @@ std::optional<std::string> WarmCommand::stray_output() {
     return std::string("it wrote to stdout between requests");
   // Stderr written after a request's answer was complete (aspell can't be
   // asked when it is done with stderr) would otherwise be read as the next
-  // request's. What it said goes to the log, shortened.
-  if (poll_one(child_->stderr_fd().get(), POLLIN, Deadline::in(Millis(0))) != 0) {
-    char buf[512];
-    auto r = read_some(child_->stderr_fd().get(), buf, sizeof buf);
-    std::string said = r.kind == ReadKind::data ? std::string(buf, r.bytes) : std::string();
-    while (!said.empty() && said.back() == '\n')
-      said.pop_back();
+  // request's. What it said goes to the log, shortened. A closed stderr is
+  // no anomaly.
+  if (auto said = take_stderr(); !said.empty())
     return "it wrote to stderr between requests: \"" + said + "\"";
-  }
   return std::nullopt;
 }
 

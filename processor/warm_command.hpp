@@ -37,6 +37,9 @@ public:
 
 private:
   Result<void> learn_aspell_mode(const Deadline &deadline);
+  // What the command has written to stderr so far (at most 512 bytes kept),
+  // read without waiting; a closed stderr is closed on our side too.
+  std::string take_stderr();
   const Config &cfg_;
   std::optional<ChildProcess> child_;
   std::string banner_;

@@ -2,7 +2,7 @@
 #include "../support/stack.hpp"
 #include <fstream>
 #include <gtest/gtest.h>
-#include <thread>
+#include <unistd.h>
 
 using namespace fgtest;
 using namespace std::chrono;
@@ -271,7 +271,8 @@ TEST(Warm, TheOutputLimitCountsTheBannerAsPerRequestModeDoes) {
 static const char *kChattyIspell =
     "sh -c 'echo \"@(#) fake ispell\"; while read l; do case \"$l\" in "
     "*loud*) head -c 100000 /dev/zero | tr \"\\\\0\" e >&2; echo \" done\" >&2;; "
-    "*late*) (sleep 0.1; echo late words >&2) & ;; esac; echo \"*\"; echo; done'";
+    "*late*) (while [ ! -e \"$FAKE_GO\" ]; do sleep 0.02; done; echo late words >&2; "
+    "touch \"$FAKE_GO.done\") & ;; esac; echo \"*\"; echo; done'";
 
 TEST(Warm, StderrLongerThanOneReadStaysWithItsRequest) {
   Stack s(Env{{"PROC_MODE", "warm"}, {"PROC_PROTOCOL", "ispell"}, {"PROC_COMMAND", kChattyIspell}});
@@ -288,14 +289,44 @@ TEST(Warm, StderrLongerThanOneReadStaysWithItsRequest) {
 
 TEST(Warm, StderrWrittenAfterTheAnswerReachesNoOtherRequest) {
   Stack s(Env{{"PROC_MODE", "warm"}, {"PROC_PROTOCOL", "ispell"}, {"PROC_COMMAND", kChattyIspell}});
+  s.set("FAKE_GO", s.dir() + "/go");
   s.start_processor();
   s.start_web();
   pid_t first = only_child(s);
   EXPECT_EQ(s.post("late\n").status, 200);
-  std::this_thread::sleep_for(milliseconds(600)); // the words are written by now
+  // The answer is complete; only now does the command write to stderr.
+  std::ofstream(s.env().at("FAKE_GO")).put('x');
+  ASSERT_TRUE(eventually(
+      [&] { return ::access((s.env().at("FAKE_GO") + ".done").c_str(), F_OK) == 0; }, seconds(5)));
   auto next = s.post("quiet\n", {{"Accept", "application/json"}});
   EXPECT_EQ(next.status, 200);
   EXPECT_EQ(next.body.find("late words"), std::string::npos) << next.body.substr(0, 300);
   EXPECT_NE(s.processor_log().find("late words"), std::string::npos) << s.processor_log();
   EXPECT_NE(only_child(s), first); // its state is unknown: replaced
+}
+
+// What a warm command writes to stderr while starting (a warning), or its
+// closing stderr, is no anomaly of a request: the command keeps serving.
+TEST(Warm, StderrAtStartOrAClosedStderrIsNoReasonToRestart) {
+  for (std::string start : {"echo starting up >&2", "exec 2>&-"}) {
+    Stack s(Env{{"PROC_MODE", "warm"},
+                {"PROC_PROTOCOL", "ispell"},
+                {"PROC_COMMAND", "sh -c '" + start +
+                                     "; echo \"@(#) fake ispell\"; while read l; do echo \"*\"; "
+                                     "echo; done'"}});
+    s.start_processor();
+    s.start_web();
+    pid_t first = only_child(s);
+    for (int i = 0; i < 3; ++i) {
+      auto a = s.post("a\n", {{"Accept", "application/json"}});
+      EXPECT_EQ(a.status, 200) << start;
+      EXPECT_NE(a.body.find("\"stderr\":\"\""), std::string::npos) << start << a.body;
+    }
+    EXPECT_EQ(only_child(s), first) << start << s.processor_log();
+    if (start.find("echo") == 0) {
+      EXPECT_NE(s.processor_log().find("said on stderr while starting: \"starting up\""),
+                std::string::npos)
+          << s.processor_log();
+    }
+  }
 }
