@@ -487,6 +487,18 @@ private:
   bool stop_ = false;
 };
 
+// Every answer is whole and as it is: httplib would cut an answer to the
+// requested Range (a 10-byte aspell answer, still marked 200; RFC 9110 lets a
+// server ignore Range) and compress it for an Accept-Encoding (brotli took
+// 5 s for 2.6 MB, on a server thread and before any send deadline starts).
+// Called by every hook that can be the last before the answer is written.
+// The Request is httplib's own non-const object, handed to hooks as const.
+void answer_whole(const httplib::Request &creq) {
+  auto &req = const_cast<httplib::Request &>(creq);
+  req.ranges.clear();
+  req.headers.erase("Accept-Encoding");
+}
+
 bool wants_json(const httplib::Request &req) {
   return req.get_header_value("Accept").find("application/json") != std::string::npos;
 }
@@ -852,7 +864,7 @@ struct WebServer::Impl {
       // other request's body whole (a chunked one without limit) only to
       // answer 404 or 405: answer now and leave it unread.
       bool reads_body = req.method == "POST" || req.method == "PUT" || req.method == "PATCH" ||
-                        req.method == "DELETE";
+                        req.method == "DELETE" || req.method == "PRI";
       bool has_body = !te.empty() || req.get_header_value<uint64_t>("Content-Length") > 0;
       if (reads_body && has_body &&
           !(req.method == "POST" && (req.path == "/process" || req.path == "/check"))) {
@@ -867,17 +879,9 @@ struct WebServer::Impl {
     svr.set_pre_routing_handler(
         [early_refusal](const httplib::Request &creq, httplib::Response &res) {
           t_routed = true;
-          // The Request is httplib's own non-const object, handed to us as
-          // const; what we change here httplib has not used yet.
+          answer_whole(creq);
+          // httplib has not read the body yet (see answer_whole on const).
           auto &req = const_cast<httplib::Request &>(creq);
-          // Every answer is whole: httplib would cut a 200 answer to the
-          // requested Range (a 10-byte aspell answer, still marked 200).
-          // RFC 9110 lets a server ignore Range.
-          req.ranges.clear();
-          // Answers go out as they are: httplib would compress them for an
-          // Accept-Encoding (brotli took 5 s for 2.6 MB, on a server thread
-          // and before any send deadline starts).
-          req.headers.erase("Accept-Encoding");
           // A request with neither Content-Length nor Transfer-Encoding has
           // no body (RFC 9112); httplib 0.11.4 would read one until the
           // client closes.
@@ -888,6 +892,7 @@ struct WebServer::Impl {
         });
     svr.set_expect_100_continue_handler(
         [early_refusal](const httplib::Request &req, httplib::Response &res) {
+          answer_whole(req);
           return early_refusal(req, res) ? res.status : 100;
         });
     // Runs after httplib chose the Connection/Keep-Alive headers and before
@@ -900,10 +905,10 @@ struct WebServer::Impl {
       // Where the next request starts is unknown after a request httplib
       // could not parse or answered before routing it (414, 416), or one
       // whose body was never read (httplib reads
-      // bodies only for POST, PUT, PATCH, DELETE; our early 413 and 415 skip
+      // bodies only for POST, PUT, PATCH, DELETE and PRI; our early 413 and 415 skip
       // it): the connection ends after this answer, and says so.
       bool reads_body = req.method == "POST" || req.method == "PUT" || req.method == "PATCH" ||
-                        req.method == "DELETE";
+                        req.method == "DELETE" || req.method == "PRI";
       if (!t_routed || (res.status == 400 && req.path.empty()) ||
           (!reads_body && (req.get_header_value<uint64_t>("Content-Length") > 0 ||
                            req.has_header("Transfer-Encoding"))))
@@ -955,6 +960,7 @@ struct WebServer::Impl {
     for (const char *path : {"/", "/healthz", "/languages", "/version", "/limits", "/metrics"})
       allow_only(path, "GET", std::string("use GET ") + path);
     svr.set_error_handler([this](const httplib::Request &req, httplib::Response &res) {
+      answer_whole(req); // also for httplib's own 400, 414 and 416
       if (res.status == 404)
         text_error(res, 404, "no such path: " + req.path);
       else if (res.body.empty())
