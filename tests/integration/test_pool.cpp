@@ -158,13 +158,13 @@ TEST(Pool, ARequestRightAfterItsWorkerDiedGoesToAnother) {
 // fifogate_queue_wait_seconds is the time before a worker took the request,
 // not the time the worker then needed.
 TEST(Pool, QueueWaitIsTheWaitForAWorkerOnly) {
-  Stack s(Env{{"PROC_COMMAND", "sh -c 'sleep 0.4; cat'"}, {"PROC_PROTOCOL", "raw"}});
+  Stack s(Env{{"PROC_COMMAND", "sh -c 'sleep 1; cat'"}, {"PROC_PROTOCOL", "raw"}});
   s.start_processor();
   s.start_web();
   ASSERT_EQ(s.post("alone\n").status, 200); // a free worker: no wait
   auto first = std::async(std::launch::async, [&] { return s.post("first\n"); });
   ASSERT_TRUE(eventually([&] { return !children_of(s.processor().pid()).empty(); }, seconds(5)));
-  auto second = s.post("second\n"); // waits for the first, about 0.4 s
+  auto second = s.post("second\n"); // waits for the first, most of 1 s
   EXPECT_EQ(second.status, 200);
   EXPECT_EQ(first.get().status, 200);
   std::string m;
@@ -176,7 +176,7 @@ TEST(Pool, QueueWaitIsTheWaitForAWorkerOnly) {
       seconds(2)))
       << m;
   // Two of three waited under 0.1 s (the one alone, the first of the pair),
-  // the third for most of the first's 0.4 s.
+  // the third for most of the first's 1 s.
   EXPECT_NE(m.find("fifogate_queue_wait_seconds_bucket{le=\"0.1\"} 2\n"), std::string::npos) << m;
   EXPECT_NE(m.find("fifogate_queue_wait_seconds_bucket{le=\"0.25\"} 2\n"), std::string::npos) << m;
 }
