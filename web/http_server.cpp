@@ -904,9 +904,9 @@ struct WebServer::Impl {
       t_final_head = true;
       // Where the next request starts is unknown after a request httplib
       // could not parse or answered before routing it (414, 416), or one
-      // whose body was never read (httplib reads
-      // bodies only for POST, PUT, PATCH, DELETE and PRI; our early 413 and 415 skip
-      // it): the connection ends after this answer, and says so.
+      // whose body was never read (httplib reads bodies only for POST, PUT,
+      // PATCH, DELETE and PRI; our early refusals skip it): the connection
+      // ends after this answer, and says so.
       bool reads_body = req.method == "POST" || req.method == "PUT" || req.method == "PATCH" ||
                         req.method == "DELETE" || req.method == "PRI";
       if (!t_routed || (res.status == 400 && req.path.empty()) ||

@@ -9,12 +9,14 @@
 
 namespace fifogate {
 
-// Keep-alive connections between two requests. One thread watches them all
+// Connections with nothing to read: keep-alive ones between two requests,
+// and new ones that have not sent their first yet. One thread watches them all
 // with epoll, so an idle client holds a file descriptor, not a server thread
 // (the server's threads are few, and a parked browser tab must not starve a
 // script). When a connection's next request arrives it is handed to `resume`
 // (which queues it for a server thread); after `idle` without one it is
-// closed, as is everything still parked at stop().
+// closed (or after the time given to park()), as is everything still parked
+// at stop().
 class IdleConnections {
 public:
   // resume(sock, served): the connection has bytes to read; `served` is what
