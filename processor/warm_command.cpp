@@ -25,13 +25,8 @@ Result<void> WarmCommand::ensure_started(const Deadline &deadline, int stop_fd) 
                           "\": interrupted by a stop signal");
     }
     // Collect what it said on stderr for the error message.
-    std::string err;
-    char buf[512];
-    if (poll_one(child_->stderr_fd().get(), POLLIN, Deadline::in(Millis(200))) > 0) {
-      auto e = read_some(child_->stderr_fd().get(), buf, sizeof buf);
-      if (e.kind == ReadKind::data)
-        err.assign(buf, e.bytes);
-    }
+    poll_one(child_->stderr_fd().get(), POLLIN, Deadline::in(Millis(200)));
+    std::string err = take_stderr();
     child_.reset();
     return Error::logic("warm start of \"" + cfg_.command_line + "\": no banner" +
                         (err.empty() ? std::string() : ": " + err));

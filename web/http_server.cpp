@@ -499,6 +499,12 @@ void answer_whole(const httplib::Request &creq) {
   req.headers.erase("Accept-Encoding");
 }
 
+// The methods whose body httplib 0.11.4 reads (its expect_content).
+bool httplib_reads_body(const httplib::Request &req) {
+  return req.method == "POST" || req.method == "PUT" || req.method == "PATCH" ||
+         req.method == "DELETE" || req.method == "PRI";
+}
+
 bool wants_json(const httplib::Request &req) {
   return req.get_header_value("Accept").find("application/json") != std::string::npos;
 }
@@ -863,8 +869,7 @@ struct WebServer::Impl {
       // Only POST /process and /check take a body. httplib would read any
       // other request's body whole (a chunked one without limit) only to
       // answer 404 or 405: answer now and leave it unread.
-      bool reads_body = req.method == "POST" || req.method == "PUT" || req.method == "PATCH" ||
-                        req.method == "DELETE" || req.method == "PRI";
+      bool reads_body = httplib_reads_body(req);
       bool has_body = !te.empty() || req.get_header_value<uint64_t>("Content-Length") > 0;
       if (reads_body && has_body &&
           !(req.method == "POST" && (req.path == "/process" || req.path == "/check"))) {
@@ -904,11 +909,9 @@ struct WebServer::Impl {
       t_final_head = true;
       // Where the next request starts is unknown after a request httplib
       // could not parse or answered before routing it (414, 416), or one
-      // whose body was never read (httplib reads bodies only for POST, PUT,
-      // PATCH, DELETE and PRI; our early refusals skip it): the connection
-      // ends after this answer, and says so.
-      bool reads_body = req.method == "POST" || req.method == "PUT" || req.method == "PATCH" ||
-                        req.method == "DELETE" || req.method == "PRI";
+      // whose body was never read (httplib_reads_body; our early refusals
+      // skip it): the connection ends after this answer, and says so.
+      bool reads_body = httplib_reads_body(req);
       if (!t_routed || (res.status == 400 && req.path.empty()) ||
           (!reads_body && (req.get_header_value<uint64_t>("Content-Length") > 0 ||
                            req.has_header("Transfer-Encoding"))))
