@@ -3,9 +3,11 @@
 #include "fifogate/fifo.hpp"
 #include "fifogate/file_lock.hpp"
 #include "fifogate/frame.hpp"
+#include "fifogate/log.hpp"
 #include "fifogate/record_batcher.hpp"
 #include <atomic>
 #include <fcntl.h>
+#include <optional>
 #include <poll.h>
 #include <unistd.h>
 
@@ -43,35 +45,59 @@ namespace {
 // How often a waiting reader checks that the worker is still the same one.
 constexpr Millis kLivenessTick(50);
 
-std::string read_small_file(const std::string &path) {
+// What the file holds (the first 512 bytes); empty when it is not there.
+Result<std::string> read_small_file(const std::string &path) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd)
-    return {};
+  if (!fd) {
+    if (errno == ENOENT)
+      return std::string();
+    return Error::sys("open " + path);
+  }
   char buf[512];
   ssize_t n = ::read(fd.get(), buf, sizeof buf);
-  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
+  if (n < 0)
+    return Error::sys("read " + path);
+  return std::string(buf, static_cast<size_t>(n));
 }
 
 // The worker serving this request, identified by its life lock and the name
 // it wrote there. Gone or replaced means our request is lost with it.
 class WorkerWatch {
 public:
-  explicit WorkerWatch(std::string owner_path)
-      : path_(std::move(owner_path)), identity_(read_small_file(path_)) {}
-  bool alive() const {
+  explicit WorkerWatch(std::string owner_path) : path_(std::move(owner_path)) {
+    if (auto id = read_small_file(path_))
+      identity_ = std::move(*id);
+  }
+  // False when the worker is gone or replaced. A look that cannot be taken
+  // (the web out of file descriptors) is an error: it says nothing of the
+  // worker, and the caller's deadline still bounds the wait.
+  Result<bool> alive() const {
     auto locked = is_locked(path_);
-    return locked.ok() && *locked && read_small_file(path_) == identity_;
+    if (!locked)
+      return locked.error();
+    if (!*locked)
+      return false;
+    if (!identity_)
+      return true; // unknown from the start: the lock is all there is to go by
+    auto now = read_small_file(path_);
+    if (!now)
+      return now.error();
+    return *now == *identity_;
   }
   std::string name() const {
-    auto p = identity_.find("worker=");
+    if (!identity_)
+      return {};
+    const std::string &identity = *identity_;
+    auto p = identity.find("worker=");
     if (p == std::string::npos)
       return {};
-    auto e = identity_.find('\n', p);
-    return identity_.substr(p + 7, e == std::string::npos ? std::string::npos : e - p - 7);
+    auto e = identity.find('\n', p);
+    return identity.substr(p + 7, e == std::string::npos ? std::string::npos : e - p - 7);
   }
 
 private:
-  std::string path_, identity_;
+  std::string path_;
+  std::optional<std::string> identity_; // none: it could not be read
 };
 
 struct Failure {
@@ -109,8 +135,14 @@ public:
       if (deadline.expired())
         return Failure{ExchangeError::timeout, what + ": no answer before the deadline"};
       if (Clock::now() >= next_check) {
-        if (!watch_.alive())
+        auto alive = watch_.alive();
+        if (alive.ok() && !*alive)
           return Failure{ExchangeError::worker_lost, what + ": the worker exited mid-request"};
+        if (!alive.ok() && !warned_) {
+          log_line("web", "cannot check that the worker is alive (" + alive.error().message() +
+                              "); waiting for its answer until the deadline");
+          warned_ = true;
+        }
         next_check = Clock::now() + kLivenessTick;
       }
       Deadline tick = deadline.earlier(Deadline(next_check));
@@ -138,6 +170,7 @@ private:
   const WorkerWatch &watch_;
   const std::atomic<bool> &cancel_;
   frame::Parser parser_;
+  bool warned_ = false; // one log line per request for failed liveness checks
 };
 
 std::optional<Failure> send_body(int fd, const RequestId &id, std::string_view body,

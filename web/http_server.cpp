@@ -866,19 +866,26 @@ struct WebServer::Impl {
           static_cast<uint64_t>(cfg.max_body_bytes))
         return refuse(413,
                       "body over MAX_BODY_BYTES=" + std::to_string(cfg.max_body_bytes) + " bytes");
+      // A method the path does not take, or a path that is not there.
+      auto not_here = [&] {
+        auto it = refusals.find(req.path);
+        if (it == refusals.end())
+          return refuse(404, "no such path: " + req.path);
+        res.set_header("Allow", it->second.first);
+        return refuse(405, it->second.second);
+      };
       // Only POST /process and /check take a body. httplib would read any
       // other request's body whole (a chunked one without limit) only to
       // answer 404 or 405: answer now and leave it unread.
       bool reads_body = httplib_reads_body(req);
       bool has_body = !te.empty() || req.get_header_value<uint64_t>("Content-Length") > 0;
       if (reads_body && has_body &&
-          !(req.method == "POST" && (req.path == "/process" || req.path == "/check"))) {
-        auto it = refusals.find(req.path);
-        if (it == refusals.end())
-          return refuse(404, "no such path: " + req.path);
-        res.set_header("Allow", it->second.first);
-        return refuse(405, it->second.second);
-      }
+          !(req.method == "POST" && (req.path == "/process" || req.path == "/check")))
+        return not_here();
+      // httplib parses these but routes them nowhere, and its answer was a
+      // bare 400: they are methods no path here takes.
+      if (req.method == "TRACE" || req.method == "CONNECT")
+        return not_here();
       return false;
     };
     svr.set_pre_routing_handler(

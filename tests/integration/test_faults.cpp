@@ -6,6 +6,7 @@
 #include <future>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <thread>
@@ -36,6 +37,29 @@ TEST(Faults, NoWorkerIs503InTime) {
   EXPECT_TRUE(
       eventually([&] { return s.web_log().find(" 503 ") != std::string::npos; }, seconds(5)))
       << s.web_log();
+}
+
+// While it waits, the web checks every 50 ms that its worker still holds its
+// life lock. A check it cannot make (here: no file descriptor to spare) says
+// nothing of the worker; the request was answered 502 "the worker exited".
+TEST(Faults, ALivenessCheckThatCannotBeMadeDoesNotLoseTheRequest) {
+  Stack s(Env{{"PROC_COMMAND", kScript}});
+  s.start_processor();
+  s.start_web();
+  auto answer = std::async(std::launch::async, [&] { return s.post("slow\n"); });
+  std::this_thread::sleep_for(milliseconds(300)); // the command sleeps 1 s
+  rlimit old{}, none{3, 0};
+  ::prlimit(s.web().pid(), RLIMIT_NOFILE, nullptr, &old);
+  none.rlim_max = old.rlim_max;
+  ASSERT_EQ(::prlimit(s.web().pid(), RLIMIT_NOFILE, &none, nullptr), 0) << errno;
+  std::this_thread::sleep_for(milliseconds(300)); // six checks that cannot open a file
+  ASSERT_EQ(::prlimit(s.web().pid(), RLIMIT_NOFILE, &old, nullptr), 0) << errno;
+  auto a = answer.get();
+  EXPECT_EQ(a.status, 200) << a.body;
+  EXPECT_EQ(a.body, "got slow\n");
+  EXPECT_NE(s.web_log().find("cannot check that the worker is alive"), std::string::npos)
+      << s.web_log();
+  EXPECT_EQ(s.post("next\n").body, "got next\n");
 }
 
 TEST(Faults, FailingCommandIs502WithItsStderr) {

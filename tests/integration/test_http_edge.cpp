@@ -120,6 +120,18 @@ TEST_F(HttpEdge, OptionsIsAMethodThePathDoesNotTake) {
             "GET");
 }
 
+// httplib 0.11.4 parses TRACE and CONNECT but routes them nowhere: it
+// answered a bare 400, as if the request were malformed.
+TEST_F(HttpEdge, TraceAndConnectAreMethodsNoPathTakes) {
+  auto t = http_raw(s.port(), "TRACE /process HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(t.status, 405) << t.body;
+  EXPECT_EQ(t.header("allow"), "POST");
+  auto c = http_raw(s.port(), "CONNECT 127.0.0.1:9 HTTP/1.1\r\nHost: 127.0.0.1:9\r\n\r\n");
+  EXPECT_EQ(c.status, 404) << c.body;
+  EXPECT_EQ(c.header("connection"), "close");
+  EXPECT_EQ(http_get(s.port(), "/healthz").status, 200);
+}
+
 // HTTP/1.1: a request with neither Content-Length nor Transfer-Encoding has
 // no body. httplib 0.11.4 read one until the client closed (5 s, then 400).
 TEST_F(HttpEdge, APostWithoutALengthHasAnEmptyBodyAndIsAnsweredAtOnce) {
