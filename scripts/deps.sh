@@ -19,6 +19,7 @@ fi
 if [[ "${1:-}" == test ]]; then
   pkgs+=(libgtest-dev curl clang-format)  # GoogleTest; curl for the compose test; format check
   pkgs+=(hunspell hunspell-en-us)         # the other -a checker, tested in warm mode
+  pkgs+=(ispell iamerican)                # ispell itself: its '?' answer lines
   # The page test (tests/browser/page_test.py): headless Chromium driven over
   # WebDriver by a standard-library Python script; a font to render the page with.
   pkgs+=(chromium chromium-driver python3 fonts-dejavu-core)

@@ -63,8 +63,9 @@ static std::string shift_number_before(std::string_view line, size_t start, size
 }
 
 std::string fix_line(std::string_view line) {
-  // "& word count offset: suggestions"  and  "# word offset"
-  if (line.size() < 2 || line[1] != ' ' || (line[0] != '&' && line[0] != '#'))
+  // "& word count offset: suggestions", "? word 0 offset: guesses" (ispell)
+  // and "# word offset"
+  if (line.size() < 2 || line[1] != ' ' || (line[0] != '&' && line[0] != '?' && line[0] != '#'))
     return std::string(line);
   size_t word_end = line.find(' ', 2);
   if (word_end == std::string_view::npos)

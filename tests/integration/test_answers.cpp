@@ -178,3 +178,27 @@ TEST(Answers, ACheckerThatChangesItsBannerIsRefusedOnLongLines) {
             std::string::npos)
       << long_line.body;
 }
+
+// ispell itself (not aspell or hunspell, which print no '?' lines) answers a
+// word it can build from affixes but has no near miss for with
+// "? word 0 offset: guesses". The offset counts the '^' the worker adds, as
+// on '&' and '#' lines, and lost it only there: answers differed from
+// `ispell -a`'s by one, and /check placed the word a column late.
+TEST(Answers, IspellGuessLinesGiveTheOffsetsOfIspellItself) {
+  Stack s(Env{{"PROC_COMMAND", "ispell -a -d american"}});
+  s.start_processor();
+  s.start_web();
+  const std::string text = "helo unbreakablely xyzzy\n\nsecond quickish\n";
+  auto a = s.post(text);
+  ASSERT_EQ(a.status, 200) << a.body;
+  EXPECT_NE(a.body.find("\n? unbreakablely 0 5: "), std::string::npos) << a.body;
+  EXPECT_EQ(a.body, run_capture({"ispell", "-a", "-d", "american"}, text));
+  auto c = http_post(s.port(), "/check", R"({"text": "helo unbreakablely"})",
+                     {{"Content-Type", "application/json"}});
+  ASSERT_EQ(c.status, 200) << c.body;
+  auto j = nlohmann::json::parse(c.body);
+  ASSERT_EQ(j["matches"].size(), 2u) << c.body;
+  EXPECT_EQ(j["matches"][1]["word"], "unbreakablely");
+  EXPECT_EQ(j["matches"][1]["offset"], 5);
+  EXPECT_EQ(j["matches"][1]["column"], 6);
+}

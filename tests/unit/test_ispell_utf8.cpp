@@ -103,6 +103,8 @@ TEST(IspellOutput, OffsetsLoseTheCaret) {
   EXPECT_EQ(ispell::fix_line("& helo 23 1: hello, help"), "& helo 23 0: hello, help");
   EXPECT_EQ(ispell::fix_line("& wrld 46 12: weld"), "& wrld 46 11: weld");
   EXPECT_EQ(ispell::fix_line("# zzxq 5"), "# zzxq 4");
+  // ispell's guesses for a word with no near miss: offsets like '&'.
+  EXPECT_EQ(ispell::fix_line("? xyzzy 0 1: xyz zy"), "? xyzzy 0 0: xyz zy");
   EXPECT_EQ(ispell::fix_line("*"), "*");
   EXPECT_EQ(ispell::fix_line(""), "");
   EXPECT_EQ(ispell::fix_line("+ ROOT"), "+ ROOT");
