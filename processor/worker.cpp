@@ -15,6 +15,10 @@ namespace fifogate {
 namespace {
 
 constexpr mode_t kMode = 0660; // owner and group: web and processor share a group
+// After a stop signal, how long a sender that holds the input FIFO open may
+// send nothing before the worker gives up on it (the web writes a body it has
+// already read whole, so a pause this long means it is stuck).
+constexpr Millis kStopGrace(2000);
 
 void say(const std::string &m) {
   log_line("processor", m);
@@ -154,6 +158,11 @@ int serve(const Config &cfg, int stop_fd) {
   frame::Parser parser;
   bool discarding = false; // after garbage: drop bytes until that writer leaves
   uint64_t stray = 0;
+  // After a stop signal: the input FIFO's name is gone, so no new sender can
+  // open it (ENOENT: the web tries another worker), and those that opened it
+  // already are served until the last one has left.
+  bool stopping = false;
+  auto last_input = Clock::now();
   for (;;) {
     std::optional<frame::Record> begin;
     while (!begin) {
@@ -187,21 +196,45 @@ int serve(const Config &cfg, int stop_fd) {
       stray = 0;
     }
 
+    // Linux reports POLLHUP to a FIFO's reader only for writers that opened
+    // after it did, so while stopping every tick reads to see the end.
     pollfd p[2] = {{reader->fd(), POLLIN, 0}, {stop_fd, POLLIN, 0}};
-    int n = ::poll(p, 2, -1);
+    int n = ::poll(p, stopping ? 1 : 2, stopping ? 100 : -1);
     if (n < 0 && errno != EINTR) {
       say("fatal: " + Error::sys("poll").message());
       return 111;
     }
-    if (p[1].revents) {
-      say("stop signal: exiting");
-      return 0;
+    if (!stopping && p[1].revents) {
+      stopping = true;
+      last_input = Clock::now();
+      if (::unlink(ch.input_path.c_str()) != 0 && errno != ENOENT) {
+        say("stop signal: exiting (" + Error::sys("unlink " + ch.input_path).message() + ")");
+        return 0;
+      }
+      say("stop signal: taking no new requests; serving those already sent");
+      continue;
     }
-    if (!p[0].revents)
+    if (!p[0].revents && !stopping)
       continue;
     char buf[65536];
     auto r = read_some(reader->fd(), buf, sizeof buf);
+    if (stopping && r.kind == ReadKind::would_block) {
+      if (Clock::now() - last_input < kStopGrace)
+        continue;
+      say("stop signal: a sender kept the input open without sending for " +
+          std::to_string(kStopGrace.count()) + " ms; exiting");
+      return 0;
+    }
+    if (stopping && r.kind == ReadKind::eof) {
+      // Whole records were all served before this poll: only a sender that
+      // left mid-record can have left anything.
+      if (size_t cut = parser.drop_incomplete_tail())
+        say("dropped " + std::to_string(cut) + " bytes of an incomplete record: its writer left");
+      say("stop signal: the last sender has left; exiting");
+      return 0;
+    }
     if (r.kind == ReadKind::data) {
+      last_input = Clock::now();
       if (!discarding)
         parser.feed(buf, r.bytes);
     } else if (r.kind == ReadKind::eof) {

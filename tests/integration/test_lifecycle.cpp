@@ -90,6 +90,33 @@ TEST(Lifecycle, SigtermOnTheProcessorFinishesTheRequestFirst) {
   sigterm_mid_request(false);
 }
 
+// A request whose body is already in the worker's input FIFO when the stop
+// signal comes was sent while the worker held its slot: it is served. Here
+// the worker is replacing its warm command (1 s) when B arrives and the
+// signal follows; the worker used to exit with B unread (502).
+TEST(Lifecycle, ARequestAlreadySentWhenTheStopComesIsServed) {
+  Stack s(Env{{"PROC_MODE", "warm"},
+              {"PROC_PROTOCOL", "ispell"},
+              {"PROC_WARM_MAX_REQUESTS", "1"},
+              {"PROC_COMMAND", "sh -c 'sleep 1; echo \"@(#) fake ispell\"; while read l; do "
+                               "echo \"*\"; echo; done'"}});
+  s.start_processor();
+  s.start_web();
+  ASSERT_EQ(s.post("a\n").status, 200);
+  auto b = std::async(std::launch::async, [&] { return s.post("b\n"); });
+  std::this_thread::sleep_for(milliseconds(300));
+  s.processor().signal(SIGTERM);
+  auto a = b.get();
+  EXPECT_EQ(a.status, 200) << a.body;
+  EXPECT_EQ(a.body, "@(#) fake ispell\n*\n\n");
+  auto st = s.processor().wait(seconds(10));
+  ASSERT_TRUE(st.has_value()) << s.processor_log();
+  EXPECT_TRUE(WIFEXITED(*st) && WEXITSTATUS(*st) == 0) << *st;
+  // Nobody serves that slot now: a new request is told so.
+  auto c = s.post("c\n");
+  EXPECT_EQ(c.status, 503) << c.body;
+}
+
 TEST(Lifecycle, HelpListsEveryVariable) {
   for (const char *bin : {FIFOGATE_WEB_BIN, FIFOGATE_PROCESSOR_BIN}) {
     std::string out = run_capture({bin, "--help"}, "");
