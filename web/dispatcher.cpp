@@ -1,5 +1,6 @@
 #include "dispatcher.hpp"
 #include <algorithm>
+#include <cerrno>
 
 namespace fifogate {
 
@@ -53,10 +54,16 @@ std::vector<int> Dispatcher::live_slots_locked() {
   auto now = Clock::now();
   if (now - live_checked_ >= kLiveCacheTime) {
     live_cache_.clear();
+    live_error_.reset();
     for (int k = 0; k < cfg_.slots; ++k) {
       auto alive = is_locked(cfg_.channel(k).owner_lock_path());
       if (alive.ok() && *alive)
         live_cache_.push_back(k);
+      // The web out of file descriptors or memory cannot tell; kept so that
+      // a wait that ends with no worker in sight says so (not "no worker").
+      else if (!alive.ok() && (alive.error().code == EMFILE || alive.error().code == ENFILE ||
+                               alive.error().code == ENOMEM))
+        live_error_ = alive.error();
     }
     live_checked_ = now;
   }
@@ -110,6 +117,9 @@ Result<Dispatcher::Claim> Dispatcher::claim(const Deadline &deadline) {
     }
     if (deadline.expired()) {
       leave_queue(&me);
+      if (live.empty() && live_error_)
+        return Error{live_error_->code, "find a live worker: " + live_error_->context,
+                     live_error_->detail};
       if (!saw_worker)
         return Error::sys("find a worker in " + cfg_.input_path + "[.N]", ENXIO,
                           "no worker is running");

@@ -74,6 +74,7 @@ private:
   std::vector<int64_t> last_used_;
   int64_t releases_ = 0;
   std::vector<int> live_cache_;
+  std::optional<Error> live_error_; // why the last look could not tell, if it could not
   Clock::time_point live_checked_{};
 };
 

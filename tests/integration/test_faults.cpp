@@ -62,6 +62,29 @@ TEST(Faults, ALivenessCheckThatCannotBeMadeDoesNotLoseTheRequest) {
   EXPECT_EQ(s.post("next\n").body, "got next\n");
 }
 
+// A request waiting for a worker while the web has no file descriptor to
+// spare: its wait ends with that cause (500), not "all 0 workers stayed
+// busy" (503), which was all the web could say when it could not look.
+TEST(Faults, AWaitThatCouldNotSeeTheWorkersSaysWhy) {
+  Stack s(Env{{"PROC_COMMAND", kScript}, {"PROC_WAIT_MS", "1500"}});
+  s.start_processor();
+  s.start_web();
+  auto first = std::async(std::launch::async, [&] { return s.post("slow\n"); }); // 1 s
+  std::this_thread::sleep_for(milliseconds(200));
+  auto queued = std::async(std::launch::async, [&] { return s.post("next\n"); });
+  std::this_thread::sleep_for(milliseconds(200));
+  rlimit old{};
+  ASSERT_EQ(::prlimit(s.web().pid(), RLIMIT_NOFILE, nullptr, &old), 0) << errno;
+  rlimit none{3, old.rlim_max};
+  ASSERT_EQ(::prlimit(s.web().pid(), RLIMIT_NOFILE, &none, nullptr), 0) << errno;
+  auto b = queued.get(); // its wait for a worker ends after 1.5 s
+  ASSERT_EQ(::prlimit(s.web().pid(), RLIMIT_NOFILE, &old, nullptr), 0) << errno;
+  EXPECT_EQ(first.get().status, 200);
+  EXPECT_EQ(b.status, 500) << b.body;
+  EXPECT_NE(b.body.find("EMFILE"), std::string::npos) << b.body;
+  EXPECT_EQ(s.post("next\n").body, "got next\n");
+}
+
 TEST(Faults, FailingCommandIs502WithItsStderr) {
   Stack s(Env{{"PROC_COMMAND", "sh -c 'cat >/dev/null; echo boom on stderr >&2; exit 3'"}});
   s.start_processor();
