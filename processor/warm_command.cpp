@@ -39,7 +39,7 @@ Result<void> WarmCommand::ensure_started(const Deadline &deadline, int stop_fd) 
     return Error::logic("warm start of \"" + cfg_.command_line + "\": unexpected first output");
   }
   if (ispell::checker_from_banner(banner_) == ispell::Checker::aspell)
-    if (auto r = learn_aspell_mode(deadline); !r)
+    if (auto r = learn_aspell_mode(deadline, stop_fd); !r)
       return r;
   // What it said on stderr while starting (a warning) belongs to no request:
   // logged here, or the first request would take it for stray output.
@@ -51,8 +51,11 @@ Result<void> WarmCommand::ensure_started(const Deadline &deadline, int stop_fd) 
 std::string WarmCommand::take_stderr() {
   std::string said;
   char buf[512];
-  while (child_ && child_->stderr_fd() &&
-         poll_one(child_->stderr_fd().get(), POLLIN, Deadline::in(Millis(0))) > 0) {
+  // Bounded: a command that writes to stderr without pause must not keep
+  // the worker here. What is left is seen next time (and retires it).
+  for (int reads = 0; reads < 64 && child_ && child_->stderr_fd() &&
+                      poll_one(child_->stderr_fd().get(), POLLIN, Deadline::in(Millis(0))) > 0;
+       ++reads) {
     auto r = read_some(child_->stderr_fd().get(), buf, sizeof buf);
     if (r.kind != ReadKind::data) {
       if (r.kind != ReadKind::would_block)
@@ -76,16 +79,19 @@ std::string WarmCommand::take_stderr() {
 // state machine in aspell's modules/filter/nroff.cpp). Other modes have
 // filters with more state (TeX, SGML, markdown...): the command is restarted
 // after every request instead.
-Result<void> WarmCommand::learn_aspell_mode(const Deadline &deadline) {
+Result<void> WarmCommand::learn_aspell_mode(const Deadline &deadline, int stop_fd) {
   std::string ask = "$$cr mode\n";
   if (auto w = write_all(child_->stdin_fd().get(), ask, deadline, "ask the warm command's mode");
       !w) {
     child_.reset();
     return w.error();
   }
-  auto got = read_line(child_->stdout_fd().get(), deadline);
+  auto got = read_line(child_->stdout_fd().get(), deadline, stop_fd);
   if (!got || got->find('\n') == std::string::npos) {
     child_.reset();
+    if (stop_fd >= 0 && poll_one(stop_fd, POLLIN, Deadline::in(Millis(0))) > 0)
+      return Error::logic("warm start of \"" + cfg_.command_line +
+                          "\": interrupted by a stop signal");
     return Error::logic("warm start of \"" + cfg_.command_line + "\": no answer to $$cr mode");
   }
   std::string mode = got->substr(0, got->find('\n'));

@@ -36,7 +36,7 @@ public:
   int64_t restarts() const { return restarts_; }
 
 private:
-  Result<void> learn_aspell_mode(const Deadline &deadline);
+  Result<void> learn_aspell_mode(const Deadline &deadline, int stop_fd);
   // What the command has written to stderr so far (at most 512 bytes kept),
   // read without waiting; a closed stderr is closed on our side too.
   std::string take_stderr();

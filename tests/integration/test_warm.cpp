@@ -1,5 +1,6 @@
 // Warm mode: one aspell per worker, answers byte-identical to a fresh one.
 #include "../support/stack.hpp"
+#include <csignal>
 #include <fstream>
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -303,6 +304,26 @@ TEST(Warm, StderrWrittenAfterTheAnswerReachesNoOtherRequest) {
   EXPECT_EQ(next.body.find("late words"), std::string::npos) << next.body.substr(0, 300);
   EXPECT_NE(s.processor_log().find("late words"), std::string::npos) << s.processor_log();
   EXPECT_NE(only_child(s), first); // its state is unknown: replaced
+}
+
+// A command that writes to stderr without pause (here a child of it) still
+// serves, and the worker still stops. The loop that reads what a warm
+// command said between requests had no bound; here it always ended when the
+// writer paused for the scheduler, so this guards the bound rather than
+// having shown the endless loop.
+TEST(Warm, ACommandThatNeverStopsWritingToStderrCannotHoldTheWorker) {
+  Stack s(Env{{"PROC_MODE", "warm"},
+              {"PROC_PROTOCOL", "ispell"},
+              {"PROC_TIMEOUT_MS", "5000"},
+              {"PROC_COMMAND", "sh -c 'echo \"@(#) fake ispell\"; yes warning >&2 & "
+                               "while read l; do echo \"*\"; echo; done'"}});
+  s.start_processor();
+  s.start_web();
+  auto a = s.post("a\n");
+  EXPECT_EQ(a.status, 200) << a.body.substr(0, 500);
+  EXPECT_EQ(a.body, "@(#) fake ispell\n*\n\n");
+  s.processor().signal(SIGTERM);
+  EXPECT_TRUE(s.processor().wait(seconds(5)).has_value()) << "the worker did not stop";
 }
 
 // What a warm command writes to stderr while starting (a warning), or its
