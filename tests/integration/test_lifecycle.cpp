@@ -140,27 +140,33 @@ TEST(Lifecycle, ProcessorRefusesANonFifoPath) {
 
 // A command named aspell that hangs (in `sleep 29`) at one stage of the
 // processor's start-up: the dictionary probe (`aspell dump dicts`), the banner
-// probe (the command run with no input), or the warm start. Each waits up to
+// probe (the command run with no input), the warm start, or the warm start's
+// question of aspell's mode (`$$cr mode`, after the banner). Each waits up to
 // 10 s; a stop signal meanwhile must end the processor at once, exit code 0.
 static void expect_prompt_stop_during_start_up(const std::string &stage, const std::string &said) {
   Stack s;
   std::string script = s.dir() + "/aspell";
   write_file(script + ".hang", stage);
-  write_file(script, "#!/bin/sh\n"
-                     "stage=$(cat \"$0.hang\")\n"
-                     "if [ \"$1\" = dump ]; then\n"
-                     "  [ \"$stage\" = dump ] && exec sleep 29\n"
-                     "  echo en; exit 0\n"
-                     "fi\n"
-                     "[ \"$stage\" = banner ] && exec sleep 29\n"
-                     "[ -e \"$0.probed\" ] && exec sleep 29\n"
-                     ": >\"$0.probed\"\n"
-                     "echo '@(#) International Ispell Version 3.1.20 (but really Aspell 0.60.8)'\n"
-                     "exec sleep 30\n");
+  write_file(script,
+             "#!/bin/sh\n"
+             "stage=$(cat \"$0.hang\")\n"
+             "if [ \"$1\" = dump ]; then\n"
+             "  [ \"$stage\" = dump ] && exec sleep 29\n"
+             "  echo en; exit 0\n"
+             "fi\n"
+             "[ \"$stage\" = banner ] && exec sleep 29\n"
+             "if [ -e \"$0.probed\" ] && [ \"$stage\" = mode ]; then\n"
+             "  echo '@(#) International Ispell Version 3.1.20 (but really Aspell 0.60.8)'\n"
+             "  exec sleep 29\n"
+             "fi\n"
+             "[ -e \"$0.probed\" ] && exec sleep 29\n"
+             ": >\"$0.probed\"\n"
+             "echo '@(#) International Ispell Version 3.1.20 (but really Aspell 0.60.8)'\n"
+             "exec sleep 30\n");
   ::chmod(script.c_str(), 0755);
   Env env = s.env();
   env["PROC_COMMAND"] = script + " -a";
-  env["PROC_MODE"] = stage == "warm" ? "warm" : "per-request";
+  env["PROC_MODE"] = stage == "warm" || stage == "mode" ? "warm" : "per-request";
   Proc p(FIFOGATE_PROCESSOR_BIN, {}, env, s.dir() + "/p.log");
   // The hanging stage is under way: its sleep is the processor's child (in a
   // process group of its own, but still its child).
@@ -198,6 +204,10 @@ TEST(Lifecycle, AStopSignalDuringTheBannerProbeEndsTheProcessorAtOnce) {
 
 TEST(Lifecycle, AStopSignalDuringTheWarmStartEndsTheProcessorAtOnce) {
   expect_prompt_stop_during_start_up("warm", "while starting the warm command");
+}
+
+TEST(Lifecycle, AStopSignalWhileAskingAspellsModeEndsTheProcessorAtOnce) {
+  expect_prompt_stop_during_start_up("mode", "while starting the warm command");
 }
 
 // --healthcheck (the Compose health check) passes only while a processor of
