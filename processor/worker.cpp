@@ -179,6 +179,7 @@ int serve(const Config &cfg, int stop_fd) {
                                 warm ? &*warm : nullptr, facts);
       log_result(r);
       begin = std::move(r.next_begin);
+      last_input = Clock::now(); // a stopping worker's grace runs from here
     }
     if (warm && !warm->running()) // restart now, not on the next request's time
       if (auto rs = warm->ensure_started(Deadline::in(Millis(10000)), stop_fd);
