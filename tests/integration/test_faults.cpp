@@ -42,7 +42,16 @@ TEST(Faults, NoWorkerIs503InTime) {
 // While it waits, the web checks every 50 ms that its worker still holds its
 // life lock. A check it cannot make (here: no file descriptor to spare) says
 // nothing of the worker; the request was answered 502 "the worker exited".
+// UBSan checks a virtual call's object with a pipe of its own: with no file
+// descriptor left it reports a false "invalid vptr" and stops the web. The
+// tests that take the web's last descriptor run without it.
+static bool ubsan_build() {
+  return std::string(FIFOGATE_SANITIZERS).find("undefined") != std::string::npos;
+}
+
 TEST(Faults, ALivenessCheckThatCannotBeMadeDoesNotLoseTheRequest) {
+  if (ubsan_build())
+    GTEST_SKIP() << "UBSan needs a file descriptor for its own checks";
   Stack s(Env{{"PROC_COMMAND", kScript}});
   s.start_processor();
   s.start_web();
@@ -66,6 +75,8 @@ TEST(Faults, ALivenessCheckThatCannotBeMadeDoesNotLoseTheRequest) {
 // spare: its wait ends with that cause (500), not "all 0 workers stayed
 // busy" (503), which was all the web could say when it could not look.
 TEST(Faults, AWaitThatCouldNotSeeTheWorkersSaysWhy) {
+  if (ubsan_build())
+    GTEST_SKIP() << "UBSan needs a file descriptor for its own checks";
   Stack s(Env{{"PROC_COMMAND", kScript}, {"PROC_WAIT_MS", "1500"}});
   s.start_processor();
   s.start_web();
@@ -80,7 +91,7 @@ TEST(Faults, AWaitThatCouldNotSeeTheWorkersSaysWhy) {
   auto b = queued.get(); // its wait for a worker ends after 1.5 s
   ASSERT_EQ(::prlimit(s.web().pid(), RLIMIT_NOFILE, &old, nullptr), 0) << errno;
   EXPECT_EQ(first.get().status, 200);
-  EXPECT_EQ(b.status, 500) << b.body;
+  EXPECT_EQ(b.status, 500) << b.body << s.web_log();
   EXPECT_NE(b.body.find("EMFILE"), std::string::npos) << b.body;
   EXPECT_EQ(s.post("next\n").body, "got next\n");
 }
