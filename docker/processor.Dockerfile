@@ -11,12 +11,18 @@ FROM debian:bookworm-slim AS build
 ARG DEBIAN_FRONTEND=noninteractive
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-      g++ cmake make pkg-config \
-      libcpp-httplib-dev libboost-dev libboost-filesystem-dev nlohmann-json3-dev \
+      g++ cmake make \
+      xz-utils debian-archive-keyring libboost-dev libboost-filesystem-dev nlohmann-json3-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
+# cpp-httplib's header, fetched by apt from Debian's archive and checked
+# against its pinned SHA-256 (scripts/fetch-httplib.sh), before the sources
+# so this layer is cached across code changes.
+COPY scripts/fetch-httplib.sh /tmp/fetch-httplib.sh
+RUN /tmp/fetch-httplib.sh /opt/fifogate-cache && rm -rf /var/lib/apt/lists/*
 COPY . .
 RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=Release -DFIFOGATE_TESTS=OFF \
+      -DFIFOGATE_HTTPLIB_DIR=/opt/fifogate-cache/cpp-httplib-0.41.0 \
  && cmake --build /build -j"$(nproc)" --target fifogate-web fifogate-processor \
  && strip --strip-unneeded /build/web/fifogate-web /build/processor/fifogate-processor
 

@@ -7,14 +7,14 @@
 set -euo pipefail
 
 pkgs=(
-  g++ cmake make pkg-config      # compiler and build
-  libcpp-httplib-dev             # HTTP server (web)
+  g++ cmake make                 # compiler and build
+  xz-utils debian-archive-keyring  # cpp-httplib's source tarball, fetched by apt (fetch-httplib.sh)
   libboost-dev libboost-filesystem-dev  # Boost.Process (processor)
   nlohmann-json3-dev             # JSON answers (web)
   aspell aspell-en               # the default command
 )
 if [[ "${1:-}" == bench ]]; then
-  pkgs+=(python3 bc) # the warm-latency reference (bench/aspell_warm_direct.py); ratios
+  pkgs+=(python3 bc wrk) # the warm-latency reference (bench/aspell_warm_direct.py); ratios; bench/edge_bench.sh
 fi
 if [[ "${1:-}" == test ]]; then
   pkgs+=(libgtest-dev curl clang-format)  # GoogleTest; curl for the compose test; format check
@@ -36,3 +36,7 @@ if ((${#missing[@]})); then
   $sudo apt-get update -q
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
+# cpp-httplib, header-only, in the version the web is written for: from
+# Debian's archive (trixie-backports source package), verified by apt and by
+# its pinned SHA-256; cached outside the tree.
+"$(dirname "$0")/fetch-httplib.sh" >/dev/null

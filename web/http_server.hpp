@@ -1,23 +1,35 @@
 #pragma once
 #include "fifogate/config.hpp"
+#include <condition_variable>
 #include <memory>
+#include <mutex>
+#include <string>
 
 namespace fifogate {
 
-// The HTTP edge. Only http_server.cpp includes httplib.h.
+// The HTTP edge: a connection loop that reads requests whole, a pool of
+// threads that answer them through cpp-httplib (web_server_impl.hpp).
 class WebServer {
 public:
   explicit WebServer(Config cfg);
   ~WebServer();
+  // A setting the web cannot use (WEB_TOKEN, WEB_CORS_ORIGINS); empty if none.
+  const std::string &config_error() const { return config_error_; }
   // Binds HOST:PORT (PORT=0 picks a free port); returns the port or -1.
   int bind();
   // Serves until stop(); returns when in-flight requests are done.
   bool run();
+  // From any thread, once or more.
   void stop();
 
-private:
   struct Impl;
+
+private:
   std::unique_ptr<Impl> impl_;
+  std::string config_error_;
+  std::mutex stop_m_;
+  std::condition_variable stop_cv_;
+  bool stop_requested_ = false;
 };
 
 // GET /healthz on 127.0.0.1:port with a short timeout: 0 when any HTTP answer

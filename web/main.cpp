@@ -49,6 +49,10 @@ int main(int argc, char **argv) {
   pthread_sigmask(SIG_BLOCK, &stop, nullptr);
 
   fifogate::WebServer server(*cfg);
+  if (!server.config_error().empty()) {
+    fifogate::log_line("web", "fatal: " + server.config_error());
+    return 100;
+  }
   int port = server.bind();
   if (port < 0) {
     fifogate::log_line("web",

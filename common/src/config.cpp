@@ -100,6 +100,11 @@ Result<Config> config_from(const EnvLookup &env) {
   get_str(env, "PROC_LOCK", c.lock_path);
   get_str(env, "HOST", c.host);
   get_str(env, "PROC_COMMAND", c.command_line);
+  get_str(env, "WEB_TOKEN", c.web_token);
+  get_str(env, "WEB_CORS_ORIGINS", c.cors_origins);
+  if (env("WEB_QUEUE"))
+    return Error::logic("WEB_QUEUE is no longer read: a request waits for a worker up to "
+                        "PROC_WAIT_MS, and WEB_MAX_CONNECTIONS bounds open connections; unset it");
   auto argv = split_command(c.command_line);
   if (!argv)
     return argv.error();
@@ -132,7 +137,7 @@ Result<Config> config_from(const EnvLookup &env) {
     int64_t *out;
     int64_t lo, hi;
   };
-  int64_t port = c.port, threads = c.web_threads, queue = c.web_queue, slots = c.slots;
+  int64_t port = c.port, threads = c.web_threads, slots = c.slots;
   const IntVar ints[] = {
       {"PROC_TIMEOUT_MS", &c.timeout_ms, 1, 24 * 3600 * 1000},
       {"PROC_WAIT_MS", &c.wait_ms, 0, 3600 * 1000},
@@ -140,7 +145,10 @@ Result<Config> config_from(const EnvLookup &env) {
       {"MAX_BODY_BYTES", &c.max_body_bytes, 0, int64_t(1) << 40},
       {"MAX_OUTPUT_BYTES", &c.max_output_bytes, 0, int64_t(1) << 40},
       {"WEB_THREADS", &threads, 1, 1024},
-      {"WEB_QUEUE", &queue, 0, 100000},
+      {"WEB_MAX_CONNECTIONS", &c.max_connections, 1, 1000000},
+      {"WEB_HEAD_TIMEOUT_MS", &c.head_timeout_ms, 1, 3600 * 1000},
+      {"WEB_BODY_TIMEOUT_MS", &c.body_timeout_ms, 1, 24 * 3600 * 1000},
+      {"WEB_BODY_MIN_RATE", &c.body_min_rate, 0, int64_t(1) << 30},
       {"WEB_KEEPALIVE_MS", &c.keepalive_ms, 0, 3600 * 1000},
       {"WEB_SEND_TIMEOUT_MS", &c.send_timeout_ms, 1, 24 * 3600 * 1000},
       {"PROC_SLOTS", &slots, 1, 256},
@@ -154,7 +162,6 @@ Result<Config> config_from(const EnvLookup &env) {
   }
   c.port = static_cast<int>(port);
   c.web_threads = static_cast<int>(threads);
-  c.web_queue = static_cast<int>(queue);
   c.slots = static_cast<int>(slots);
   for (auto *p : {&c.input_path, &c.output_path, &c.status_path, &c.lock_path})
     if ((*p)[0] != '/')
@@ -187,7 +194,18 @@ std::string config_help() {
   MAX_BODY_BYTES    web: largest request body (then 413) [16777216]
   MAX_OUTPUT_BYTES  largest command output (then 502)   [67108864]
   WEB_THREADS       web: requests served at once         [16]
-  WEB_QUEUE         web: connections waiting for a thread (then 503) [64]
+  WEB_MAX_CONNECTIONS  web: connections open at once; past it a new one gets
+                    503 at once (requests wait by time: PROC_WAIT_MS) [10000]
+  WEB_HEAD_TIMEOUT_MS  web: a request's head must arrive within this (then 408)
+                                                        [10000]
+  WEB_BODY_TIMEOUT_MS  web: a request's body must arrive within this (then 408)
+                                                        [120000]
+  WEB_BODY_MIN_RATE web: bytes/s a body must average once WEB_HEAD_TIMEOUT_MS
+                    has passed (then 408); 0 = no minimum [1024]
+  WEB_TOKEN         web: when set, the work routes need
+                    "Authorization: Bearer <token>" (else 401)  [unset]
+  WEB_CORS_ORIGINS  web: origins (scheme://host[:port], comma-separated, or *)
+                    whose pages may call the API; unset = no CORS headers [unset]
   WEB_KEEPALIVE_MS  web: an idle keep-alive connection is closed after this;
                     0 = one request per connection      [5000]
   WEB_SEND_TIMEOUT_MS  web: a client must take the whole answer within this,

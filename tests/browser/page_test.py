@@ -128,18 +128,26 @@ def read(path):
         return ""
 
 
-def run(args, work, procs):
+def start_stack(args, work, procs, name="", **extra):
+    """A processor and a web in `work`; returns the web's URL."""
+    os.makedirs(work, exist_ok=True)
     env = dict(os.environ, PROC_INPUT=f"{work}/in", PROC_OUTPUT=f"{work}/out",
                PROC_STATUS=f"{work}/status", PROC_LOCK=f"{work}/lock", PROC_SLOTS="1",
-               PROC_WAIT_MS="3000", HOST="127.0.0.1", PORT="0", HOME=work)
+               PROC_WAIT_MS="3000", HOST="127.0.0.1", PORT="0", HOME=work, **extra)
     plog, wlog = f"{work}/processor.log", f"{work}/web.log"
-    procs["processor"] = start(args.processor, env, plog)
+    procs["processor" + name] = start(args.processor, env, plog)
     wait_for("the processor to be ready", lambda: "ready:" in read(plog))
-    procs["web"] = start(args.web, env, wlog)
+    procs["web" + name] = start(args.web, env, wlog)
     m = wait_for("the web to listen",
                  lambda: re.search(r"listening on http://127\.0\.0\.1:(\d+)/", read(wlog)))
     site = f"http://127.0.0.1:{m.group(1)}/"
     log(f"web at {site}")
+    return site
+
+
+def run(args, work, procs):
+    site = start_stack(args, work, procs)
+    wlog = f"{work}/web.log"
 
     dport = free_port()
     # Its own process group, so the cleanup also reaches the Chromium it starts.
@@ -239,6 +247,51 @@ def run(args, work, procs):
     for line in ("POST /check 200", "POST /process 200", "POST /check 503"):
         if line not in wlog_text:
             raise Failed(f"the web's access log lacks '{line}'")
+
+    token_scenario(args, f"{work}/token", procs, d)
+
+
+TOKEN = "s3cret-page-token"
+
+
+def token_scenario(args, work, procs, d):
+    """WEB_TOKEN set: the page asks for the token once and keeps it for the tab."""
+    site = start_stack(args, work, procs, "-token", WEB_TOKEN=TOKEN)
+    log("a server with WEB_TOKEN: the page asks for the token")
+    d.cmd("POST", "/url", {"url": site})
+    wait_for("the page", lambda: d.js("return document.readyState") == "complete")
+    wait_for("the token form", lambda: d.js("return !document.getElementById('auth').hidden"))
+    assert_eq(d.js("return document.activeElement.id"), "token", "focus on the token field")
+    d.screenshot(f"{args.artifacts}/page-token.png")
+    d.type(d.find("#token"), "wrong-token\ue007")
+    # The page uses it at once (for the dictionary list), is refused, and asks again.
+    wait_for("the token form again", lambda: "did not accept" in d.js(
+        "return document.getElementById('auth').hidden ? '' : document.getElementById('authMsg').textContent"))
+    area = d.find("#text")
+    d.type(area, "helo")
+    d.click(d.find("#go"))
+    wait_for("a refused check", lambda: d.js("return !document.getElementById('error').hidden"))
+    if "HTTP 401" not in d.js("return document.getElementById('error').innerText"):
+        raise Failed("a check without the token does not show the 401")
+    assert_eq(d.js("return sessionStorage.getItem('fifogate-token')"), None, "a refused token is forgotten")
+
+    d.type(d.find("#token"), TOKEN + "\ue007")
+    wait_for("the dictionary list", lambda: d.js("return document.querySelectorAll('#lang option').length") > 1)
+    d.click(d.find("#go"))
+    wait_for("the check", lambda: d.js("return document.getElementById('count').textContent") == "1 misspelling")
+    assert_eq(d.js("return sessionStorage.getItem('fifogate-token')"), TOKEN, "the token kept for the tab")
+
+    log("a reload keeps the token; a new tab's session would not")
+    d.cmd("POST", "/refresh")
+    wait_for("the page", lambda: d.js("return document.readyState") == "complete")
+    wait_for("the dictionary list", lambda: d.js("return document.querySelectorAll('#lang option').length") > 1)
+    assert_eq(d.js("return document.getElementById('auth').hidden"), True, "no token form after a reload")
+    wlog_text = read(f"{work}/web.log")
+    for line in ("GET /languages 401", "POST /check 401", "POST /check 200", "GET /languages 200"):
+        if line not in wlog_text:
+            raise Failed(f"the web's access log lacks '{line}'")
+    if TOKEN in wlog_text:
+        raise Failed("the token appears in the web's log")
 
 
 def _ready(port):

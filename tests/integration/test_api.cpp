@@ -265,7 +265,8 @@ TEST(Api, LimitsShowTheSettings) {
               {"PROC_TIMEOUT_MS", "6000"},
               {"PROC_WAIT_MS", "700"},
               {"WEB_THREADS", "3"},
-              {"WEB_QUEUE", "9"},
+              {"WEB_MAX_CONNECTIONS", "9"},
+              {"WEB_TOKEN", "never-shown"},
               {"WEB_KEEPALIVE_MS", "2500"},
               {"WEB_SEND_TIMEOUT_MS", "4321"},
               {"PROC_SLOTS", "2"},
@@ -278,7 +279,9 @@ TEST(Api, LimitsShowTheSettings) {
   EXPECT_EQ(j["exchange_timeout_ms"], 8000);
   EXPECT_EQ(j["wait_ms"], 700);
   EXPECT_EQ(j["web_threads"], 3);
-  EXPECT_EQ(j["web_queue"], 9);
+  EXPECT_EQ(j["max_connections"], 9);
+  EXPECT_EQ(j["token_required"], true);
+  EXPECT_EQ(j.dump().find("never-shown"), std::string::npos);
   EXPECT_EQ(j["keepalive_ms"], 2500);
   EXPECT_EQ(j["send_timeout_ms"], 4321);
   EXPECT_EQ(j["slots"], 2);

@@ -120,9 +120,11 @@ TEST(Lifecycle, ARequestAlreadySentWhenTheStopComesIsServed) {
 TEST(Lifecycle, HelpListsEveryVariable) {
   for (const char *bin : {FIFOGATE_WEB_BIN, FIFOGATE_PROCESSOR_BIN}) {
     std::string out = run_capture({bin, "--help"}, "");
-    for (const char *var : {"PROC_INPUT", "PROC_OUTPUT", "PROC_STATUS", "PROC_LOCK", "PROC_COMMAND",
-                            "PROC_PROTOCOL", "PROC_TIMEOUT_MS", "PROC_WAIT_MS", "HOST", "PORT",
-                            "MAX_BODY_BYTES", "MAX_OUTPUT_BYTES", "WEB_THREADS", "WEB_QUEUE"})
+    for (const char *var :
+         {"PROC_INPUT", "PROC_OUTPUT", "PROC_STATUS", "PROC_LOCK", "PROC_COMMAND", "PROC_PROTOCOL",
+          "PROC_TIMEOUT_MS", "PROC_WAIT_MS", "HOST", "PORT", "MAX_BODY_BYTES", "MAX_OUTPUT_BYTES",
+          "WEB_THREADS", "WEB_MAX_CONNECTIONS", "WEB_HEAD_TIMEOUT_MS", "WEB_BODY_TIMEOUT_MS",
+          "WEB_BODY_MIN_RATE", "WEB_TOKEN", "WEB_CORS_ORIGINS"})
       EXPECT_NE(out.find(var), std::string::npos) << bin << " --help lacks " << var;
   }
 }

@@ -33,21 +33,17 @@ TEST(Config, DefaultsMatchTheReadme) {
 }
 
 TEST(Config, ReadsEveryVariable) {
-  auto c = config_from(env_of({{"PROC_INPUT", "/x/i"},
-                               {"PROC_OUTPUT", "/x/o"},
-                               {"PROC_STATUS", "/x/s"},
-                               {"PROC_LOCK", "/x/l"},
-                               {"PROC_COMMAND", "cat -u"},
-                               {"PROC_TIMEOUT_MS", "1500"},
-                               {"PROC_WAIT_MS", "250"},
-                               {"PORT", "8080"},
-                               {"HOST", "127.0.0.1"},
-                               {"MAX_BODY_BYTES", "1024"},
-                               {"MAX_OUTPUT_BYTES", "2048"},
-                               {"WEB_THREADS", "3"},
-                               {"WEB_QUEUE", "7"},
-                               {"WEB_KEEPALIVE_MS", "0"},
-                               {"WEB_SEND_TIMEOUT_MS", "900"}}));
+  auto c = config_from(
+      env_of({{"PROC_INPUT", "/x/i"},          {"PROC_OUTPUT", "/x/o"},
+              {"PROC_STATUS", "/x/s"},         {"PROC_LOCK", "/x/l"},
+              {"PROC_COMMAND", "cat -u"},      {"PROC_TIMEOUT_MS", "1500"},
+              {"PROC_WAIT_MS", "250"},         {"PORT", "8080"},
+              {"HOST", "127.0.0.1"},           {"MAX_BODY_BYTES", "1024"},
+              {"MAX_OUTPUT_BYTES", "2048"},    {"WEB_THREADS", "3"},
+              {"WEB_MAX_CONNECTIONS", "7"},    {"WEB_HEAD_TIMEOUT_MS", "800"},
+              {"WEB_BODY_TIMEOUT_MS", "8000"}, {"WEB_BODY_MIN_RATE", "0"},
+              {"WEB_TOKEN", "s3cret"},         {"WEB_CORS_ORIGINS", "https://a.example"},
+              {"WEB_KEEPALIVE_MS", "0"},       {"WEB_SEND_TIMEOUT_MS", "900"}}));
   ASSERT_TRUE(c.ok()) << c.error().message();
   EXPECT_EQ(c->input_path, "/x/i");
   EXPECT_EQ(c->lock_path, "/x/l");
@@ -60,10 +56,22 @@ TEST(Config, ReadsEveryVariable) {
   EXPECT_EQ(c->max_body_bytes, 1024);
   EXPECT_EQ(c->max_output_bytes, 2048);
   EXPECT_EQ(c->web_threads, 3);
-  EXPECT_EQ(c->web_queue, 7);
+  EXPECT_EQ(c->max_connections, 7);
+  EXPECT_EQ(c->head_timeout_ms, 800);
+  EXPECT_EQ(c->body_timeout_ms, 8000);
+  EXPECT_EQ(c->body_min_rate, 0);
+  EXPECT_EQ(c->web_token, "s3cret");
+  EXPECT_EQ(c->cors_origins, "https://a.example");
   EXPECT_EQ(c->keepalive_ms, 0);
   EXPECT_EQ(c->send_timeout_ms, 900);
   EXPECT_EQ(c->web_exchange_ms(), 1500 + Config::kWebGraceMs);
+}
+
+TEST(Config, TheRemovedWebQueueIsRefusedWithWhatReplacedIt) {
+  auto c = config_from(env_of({{"WEB_QUEUE", "64"}}));
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.error().message().find("PROC_WAIT_MS"), std::string::npos) << c.error().message();
+  EXPECT_NE(c.error().message().find("WEB_MAX_CONNECTIONS"), std::string::npos);
 }
 
 TEST(Config, BadNumbersNameTheVariable) {

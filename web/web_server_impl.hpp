@@ -1,0 +1,90 @@
+#pragma once
+// The web server's parts, shared by the files that implement them:
+//   http_server.cpp  start, stop, and serving one connection's requests
+//   routes.cpp       the route table and the hooks cpp-httplib runs per request
+//   handlers.cpp     what each route does (the exchange with a worker)
+//   answers.cpp      turning an exchange's result into an HTTP answer
+//   access_log.cpp   the access-log line and the metrics of each request
+#include "access_control.hpp"
+#include "connection_loop.hpp"
+#include "dispatcher.hpp"
+#include "edge_server.hpp"
+#include "exchange.hpp"
+#include "fifogate/config.hpp"
+#include "http_server.hpp"
+#include "http_status.hpp"
+#include "metrics.hpp"
+#include "reader_threads.hpp"
+#include "request_context.hpp"
+#include "serving_pool.hpp"
+#include "worker_info.hpp"
+#include <map>
+#include <memory>
+#include <optional>
+
+namespace fifogate {
+
+struct WebServer::Impl {
+  explicit Impl(Config c);
+
+  Config cfg;
+  EdgeLimits limits;
+  AccessPolicy access;
+  ReaderThreads readers; // outlives the server's own threads, which use it
+  EdgeServer svr;
+  std::unique_ptr<Dispatcher> dispatcher;
+  Metrics metrics;
+  std::unique_ptr<ServingPool> pool;
+  std::unique_ptr<ConnectionLoop> loop;
+  std::atomic<bool> stopping{false};
+
+  // http_server.cpp
+  void serve(ConnectionPtr c);
+
+  // routes.cpp
+  void routes();
+  void allow_only(const std::string &path, const std::string &allow, const std::string &hint);
+  bool early_refusal(const httplib::Request &req, httplib::Response &res);
+  // What allow_only answers for each path it guards: the Allow header and a hint.
+  std::map<std::string, std::pair<std::string, std::string>> refusals;
+
+  // answers.cpp
+  void text_error(httplib::Response &res, int status, const std::string &msg);
+  void json_error(httplib::Response &res, int status, const std::string &msg);
+  void note_exchange(const ExchangeResult &r, const HttpVerdict &v, const std::string &lang);
+  void outcome_headers(httplib::Response &res, const ExchangeResult &r, const HttpVerdict &v);
+  void answer(const httplib::Request &req, httplib::Response &res, const RequestId &id,
+              const ExchangeResult &r, const HttpVerdict &v);
+
+  // handlers.cpp
+  ExchangeResult dispatch(const RequestId &id, std::string_view body, const RequestOptions &opts);
+  ExchangeResult dispatch_once(const RequestId &id, std::string_view body,
+                               const RequestOptions &opts, const Deadline &wait,
+                               Clock::time_point t0, bool &claimed);
+  // The body, read up to MAX_BODY_BYTES. On failure `status` is the HTTP
+  // status to answer with and the rest of the body is left unread.
+  struct Body {
+    std::string bytes;
+    int status = 0;
+    std::string error;
+  };
+  Body read_body(const httplib::Request &req, const httplib::ContentReader &reader);
+  std::vector<WorkerInfo> live_workers();
+  std::optional<std::string> check_lang(const std::string &lang);
+  void process(const httplib::Request &req, httplib::Response &res,
+               const httplib::ContentReader &reader);
+  void check(const httplib::Request &req, httplib::Response &res,
+             const httplib::ContentReader &reader);
+  void healthz(const httplib::Request &req, httplib::Response &res);
+  void languages(httplib::Response &res);
+
+  // access_log.cpp
+  void log_refused(int status, const std::string &reason, const RequestId &id);
+  void log_access(const RequestContext &ctx);
+};
+
+bool wants_json(const httplib::Request &req);
+// The routes that read a request body; any other body is never read.
+bool takes_body(std::string_view method, std::string_view path);
+
+} // namespace fifogate
