@@ -5,7 +5,7 @@
 #
 # The web compiles httplib.h into its own objects (header-only), so the
 # sanitizers see it; the version is pinned here and checked by a static_assert
-# in web/httplib_version.hpp. Bookworm's package is 0.11.4 (2022); this is the
+# in web/httplib.hpp. Bookworm's package is 0.11.4 (2022); this is the
 # trixie-backports source package. apt fetches the orig tarball with a private
 # sources list (the system's apt sources are not touched) and checks it against
 # the archive's signed Sources index; the SHA-256 below pins it as well. The
