@@ -2,9 +2,7 @@
 // for an unknown transfer coding) and the connection closed, so no second
 // request can be cut out of the body. Raw bytes over a real socket.
 #include "../support/stack.hpp"
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -31,15 +29,9 @@ struct Transcript {
 // or `quiet` passes without a byte.
 Transcript send_raw(int port, const std::string &raw, milliseconds quiet = milliseconds(1500)) {
   Transcript t;
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<uint16_t>(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr *>(&a), sizeof a) != 0) {
-    ::close(fd);
+  int fd = connect_loopback(port);
+  if (fd < 0)
     return t;
-  }
   // The server may close before taking every byte: that is its right here.
   (void)::send(fd, raw.data(), raw.size(), MSG_NOSIGNAL);
   for (;;) {

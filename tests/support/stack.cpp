@@ -163,7 +163,7 @@ static size_t complete_response(const std::string &got) {
   return got.size() >= end + 4 + len ? end + 4 + len : 0;
 }
 
-static int connect_loopback(int port) {
+int connect_loopback(int port) {
   int s = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in a{};
   a.sin_family = AF_INET;

@@ -46,6 +46,8 @@ struct HttpAnswer {
   std::string header(const std::string &name) const;
 };
 
+// A TCP connection to 127.0.0.1:port (close-on-exec), or -1.
+int connect_loopback(int port);
 // One HTTP/1.1 request over a fresh connection, by hand (so tests can send
 // anything, including malformed requests). Times out after `timeout`.
 HttpAnswer http_raw(int port, const std::string &request,
