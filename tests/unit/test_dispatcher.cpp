@@ -182,7 +182,15 @@ TEST(Dispatcher, WaitersAreServedInArrivalOrder) {
         fgtest::eventually([&] { return d.waiting() == static_cast<size_t>(i + 1); }, seconds(2)));
   }
   ASSERT_LT(steady_clock::now() - start, Millis(1500)) << "too slow to queue all four in time";
-  ASSERT_TRUE(fgtest::eventually([&] { return d.waiting() == 3u; }, seconds(5)));
+  // Waiter 1 has given up and recorded it (it records after leaving the
+  // queue, so the queue's length alone would let waiter 0 record first).
+  ASSERT_TRUE(fgtest::eventually(
+      [&] {
+        std::lock_guard<std::mutex> g(w.m);
+        return w.order == std::vector<int>{-11};
+      },
+      seconds(5)));
+  ASSERT_EQ(d.waiting(), 3u);
   // Each hand-over is the release waking the next in line, not the first in
   // line looking again after its 100 ms nap.
   auto released_at = steady_clock::now();
