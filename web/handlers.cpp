@@ -1,4 +1,4 @@
-#include "check_request.hpp"
+#include "access_log.hpp"
 #include "fifogate/log.hpp"
 #include "ispell_matches.hpp"
 #include "json_answers.hpp"
@@ -58,38 +58,83 @@ ExchangeResult WebServer::Impl::dispatch_once(const RequestId &id, std::string_v
   return r;
 }
 
+namespace {
+constexpr const char *kMalformedForm =
+    "the multipart/form-data body is not well-formed (no boundary parameter, a part without a "
+    "name, or no closing boundary)";
+} // namespace
+
 WebServer::Impl::Body WebServer::Impl::read_body(const httplib::Request &req,
                                                  const httplib::ContentReader &reader) {
   Body b;
   bool too_big = false;
   size_t cap = static_cast<size_t>(cfg.max_body_bytes);
-  if (auto cl = req.get_header_value_u64("Content-Length"); cl > 0 && cl <= cap)
-    b.bytes.reserve(static_cast<size_t>(cl));
-  bool read_ok = reader([&](const char *data, size_t len) {
-    if (b.bytes.size() + len > cap) {
-      too_big = true;
-      return false; // stops reading: a chunked body cannot get past the limit
-    }
-    b.bytes.append(data, len);
-    return true;
-  });
+  // cpp-httplib reads a multipart/form-data body only as parts (and knows
+  // only that spelling of the type; other spellings are split below).
+  bool as_parts = !cfg.form_field.empty() && req.is_multipart_form_data();
+  FormParts parts(cap);
+  bool read_ok;
+  if (as_parts) {
+    read_ok = reader([&](const httplib::FormData &h) { return parts.on_header(h); },
+                     [&](const char *data, size_t len) { return parts.on_content(data, len); });
+  } else {
+    if (auto cl = req.get_header_value_u64("Content-Length"); cl > 0 && cl <= cap)
+      b.bytes.reserve(static_cast<size_t>(cl));
+    read_ok = reader([&](const char *data, size_t len) {
+      if (b.bytes.size() + len > cap) {
+        too_big = true;
+        return false; // stops reading: a chunked body cannot get past the limit
+      }
+      b.bytes.append(data, len);
+      return true;
+    });
+  }
   auto &ctx = RequestContext::current();
   ctx.bytes_in = static_cast<int64_t>(b.bytes.size());
   ctx.body_complete = read_ok && !too_big;
   if (ctx.read_from_socket)
     ctx.wait_from = Clock::now(); // the time the client took is not the wait for a worker
+  const std::string &why = ctx.read_failure;
+  too_big = too_big || parts.overflow().find("MAX_BODY_BYTES") != std::string::npos;
   if (too_big) {
     b.status = 413;
     b.error = "body over MAX_BODY_BYTES=" + std::to_string(cfg.max_body_bytes) + " bytes";
+  } else if (!read_ok && !parts.overflow().empty()) {
+    b.status = 400;
+    b.error = parts.overflow() + "; send the text in one field or one file";
+  } else if (!read_ok && as_parts && why.empty()) {
+    b.status = 400;
+    b.error = kMalformedForm;
   } else if (!read_ok) {
-    const std::string &why = ctx.read_failure;
     bool slow = why.find("WEB_BODY_") != std::string::npos;
     b.status = slow ? 408 : 400;
     b.error = "could not read the request body" + (why.empty() ? "" : ": " + why);
   }
-  if (b.status)
+  if (b.status) {
     ctx.unread_body = true;
+    return b;
+  }
+  b.type = parse_media_type(req.get_header_value("Content-Type"));
+  if (as_parts) {
+    b.parts = parts.take();
+  } else if (!cfg.form_field.empty() && b.type.is("multipart/form-data")) {
+    if (!split_form_parts(b.bytes, req.get_header_value("Content-Type"), parts)) {
+      b.status = 400;
+      b.error = parts.overflow().empty() ? kMalformedForm : parts.overflow();
+      return b;
+    }
+    b.parts = parts.take();
+    b.bytes.clear();
+  }
   return b;
+}
+
+DecodedBody WebServer::Impl::decode(Body &body, const std::string &query_lang, bool json_text) {
+  BodyRules rules{cfg.form_field, cfg.max_body_bytes, json_text};
+  auto d = decode_body(body.type, std::move(body.bytes), std::move(body.parts), query_lang, rules);
+  if (auto *t = std::get_if<RequestText>(&d); t && t->source != "body")
+    RequestContext::current().extra += " from=\"" + printable(t->source) + "\"";
+  return d;
 }
 
 std::vector<WorkerInfo> WebServer::Impl::live_workers() {
@@ -112,11 +157,15 @@ void WebServer::Impl::process(const httplib::Request &req, httplib::Response &re
   Body body = read_body(req, reader);
   if (body.status)
     return text_error(res, body.status, body.error);
-  RequestOptions opts{req.get_param_value("lang")};
+  auto decoded = decode(body, req.get_param_value("lang"), false);
+  if (auto *refusal = std::get_if<BodyRefusal>(&decoded))
+    return text_error(res, refusal->status, refusal->message);
+  auto &in = std::get<RequestText>(decoded);
+  RequestOptions opts{in.lang};
   if (auto problem = check_lang(opts.lang))
     return text_error(res, 400, *problem);
   RequestId id = RequestContext::current().id;
-  ExchangeResult r = dispatch(id, body.bytes, opts);
+  ExchangeResult r = dispatch(id, in.text, opts);
   HttpVerdict v = verdict_for(r, cfg);
   answer(req, res, id, r, v);
   note_exchange(r, v, opts.lang);
@@ -133,10 +182,10 @@ void WebServer::Impl::check(const httplib::Request &req, httplib::Response &res,
                       "POST /check reads ispell answers (aspell -a, hunspell -a), and "
                       "PROC_COMMAND=\"" +
                           cfg.command_line + "\" is not one: use POST /process");
-  auto creq = parse_check_request(req.get_header_value("Content-Type"), std::move(body.bytes),
-                                  req.get_param_value("lang"));
-  if (!creq)
-    return json_error(res, 400, creq.error().message());
+  auto decoded = decode(body, req.get_param_value("lang"), true);
+  if (auto *refusal = std::get_if<BodyRefusal>(&decoded))
+    return json_error(res, refusal->status, refusal->message);
+  auto *creq = &std::get<RequestText>(decoded);
   if (auto problem = check_lang(creq->lang))
     return json_error(res, 400, *problem);
   RequestId id = RequestContext::current().id;

@@ -198,19 +198,19 @@ void WebServer::Impl::routes() {
     else if (res.body.empty())
       text_error(res, res.status, "HTTP " + std::to_string(res.status));
   });
-  svr.set_exception_handler(
-      [this](const httplib::Request &req, httplib::Response &res, std::exception_ptr ep) {
-        std::string what = "unknown exception";
-        try {
-          std::rethrow_exception(ep);
-        } catch (const std::exception &e) {
-          what = e.what();
-        } catch (...) {
-        }
-        log_line("web", "req=" + RequestContext::current().id.hex() + " error: " +
-                            printable(req.method) + " " + printable(req.path) + ": " + what);
-        text_error(res, 500, "internal error");
-      });
+  svr.set_exception_handler([this](const httplib::Request &req, httplib::Response &res,
+                                   std::exception_ptr ep) {
+    std::string what = "unknown exception";
+    try {
+      std::rethrow_exception(ep);
+    } catch (const std::exception &e) {
+      what = e.what();
+    } catch (...) {
+    }
+    log_line("web", "req=" + RequestContext::current().id.hex() + " error: " +
+                        printable(req.method) + " " + printable(req.path) + ": " + what);
+    text_error(res, 500, "internal error in the web: " + what + " (its log has this request's id)");
+  });
 }
 
 } // namespace fifogate

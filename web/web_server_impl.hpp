@@ -15,6 +15,7 @@
 #include "http_status.hpp"
 #include "metrics.hpp"
 #include "reader_threads.hpp"
+#include "request_body.hpp"
 #include "request_context.hpp"
 #include "serving_pool.hpp"
 #include "worker_info.hpp"
@@ -64,11 +65,15 @@ struct WebServer::Impl {
   // The body, read up to MAX_BODY_BYTES. On failure `status` is the HTTP
   // status to answer with and the rest of the body is left unread.
   struct Body {
-    std::string bytes;
+    std::string bytes;           // as it came, unless it came as `parts`
+    std::vector<FormPart> parts; // a multipart/form-data body (PROC_FORM_FIELD set)
+    MediaType type;
     int status = 0;
     std::string error;
   };
   Body read_body(const httplib::Request &req, const httplib::ContentReader &reader);
+  // The text and language the body carries (request_body.hpp).
+  DecodedBody decode(Body &body, const std::string &query_lang, bool json_text);
   std::vector<WorkerInfo> live_workers();
   std::optional<std::string> check_lang(const std::string &lang);
   void process(const httplib::Request &req, httplib::Response &res,

@@ -102,6 +102,14 @@ Result<Config> config_from(const EnvLookup &env) {
   get_str(env, "PROC_COMMAND", c.command_line);
   get_str(env, "WEB_TOKEN", c.web_token);
   get_str(env, "WEB_CORS_ORIGINS", c.cors_origins);
+  // Set but empty is a choice of its own: forms pass through undecoded.
+  if (auto field = env("PROC_FORM_FIELD")) {
+    for (unsigned char ch : *field)
+      if (ch <= ' ' || ch == 0x7f || ch == '"')
+        return Error::logic("PROC_FORM_FIELD=" + *field +
+                            ": a form field name has no spaces, quotes or control characters");
+    c.form_field = *field;
+  }
   if (env("WEB_QUEUE"))
     return Error::logic("WEB_QUEUE is no longer read: a request waits for a worker up to "
                         "PROC_WAIT_MS, and WEB_MAX_CONNECTIONS bounds open connections; unset it");
@@ -202,6 +210,9 @@ std::string config_help() {
                                                         [120000]
   WEB_BODY_MIN_RATE web: bytes/s a body must average once WEB_HEAD_TIMEOUT_MS
                     has passed (then 408); 0 = no minimum [1024]
+  PROC_FORM_FIELD   web: the form field (urlencoded or multipart) that holds the
+                    text; a single uploaded file is taken too; set but empty =
+                    forms reach the command undecoded  [text]
   WEB_TOKEN         web: when set, the work routes need
                     "Authorization: Bearer <token>" (else 401)  [unset]
   WEB_CORS_ORIGINS  web: origins (scheme://host[:port], comma-separated, or *)

@@ -114,3 +114,30 @@ TEST(SplitCommand, QuotesAndEscapesWithoutAShell) {
   EXPECT_EQ(*split_command("echo $HOME | cat"),
             (std::vector<std::string>{"echo", "$HOME", "|", "cat"}));
 }
+
+// Every variable the configuration reads is in --help: the names are those
+// config_from asks the environment for, not a list kept by hand.
+TEST(Config, HelpNamesEveryVariableItReads) {
+  std::vector<std::string> asked;
+  auto c = config_from([&](const std::string &k) -> std::optional<std::string> {
+    asked.push_back(k);
+    return std::nullopt;
+  });
+  ASSERT_TRUE(c.ok()) << c.error().message();
+  ASSERT_GE(asked.size(), 20u);
+  std::string help = config_help();
+  for (const auto &name : asked) {
+    if (name == "WEB_QUEUE") // read only to refuse it
+      continue;
+    EXPECT_NE(help.find("  " + name + " "), std::string::npos) << "--help lacks " << name;
+  }
+}
+
+TEST(Config, FormFieldSetButEmptyMeansFormsPassUndecoded) {
+  EXPECT_EQ(config_from(env_of({}))->form_field, "text");
+  EXPECT_EQ(config_from(env_of({{"PROC_FORM_FIELD", "body"}}))->form_field, "body");
+  EXPECT_EQ(config_from(env_of({{"PROC_FORM_FIELD", ""}}))->form_field, "");
+  auto bad = config_from(env_of({{"PROC_FORM_FIELD", "my text"}}));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message().find("PROC_FORM_FIELD"), std::string::npos);
+}

@@ -44,6 +44,7 @@ struct Config {
   int64_t body_min_rate = 1024;     // web: bytes/s a body keeps up after head_timeout_ms
   std::string web_token;            // web: Authorization: Bearer <token> for work routes
   std::string cors_origins;         // web: origins whose pages may call the API
+  std::string form_field = "text";  // web: the form field that is the text; empty = raw forms
   int64_t send_timeout_ms = 120000; // web: a client must take a whole answer within this
   int64_t keepalive_ms = 5000; // web: idle keep-alive connections are closed after this; 0 = off
   int slots = 16;              // worker slots a processor may claim / the web looks at

@@ -1,0 +1,109 @@
+// What a request's body comes to for the command: the rules of
+// web/request_body.cpp, web/media_type.cpp and web/charset.cpp.
+#include "charset.hpp"
+#include "media_type.hpp"
+#include "request_body.hpp"
+#include <gtest/gtest.h>
+
+using namespace fifogate;
+
+namespace {
+
+BodyRules rules(std::string field = "text") {
+  return BodyRules{std::move(field), 1000, false};
+}
+
+RequestText text_of(const DecodedBody &d) {
+  if (auto *r = std::get_if<BodyRefusal>(&d)) {
+    ADD_FAILURE() << r->status << " " << r->message;
+    return {};
+  }
+  return std::get<RequestText>(d);
+}
+
+int refused(const DecodedBody &d) {
+  auto *r = std::get_if<BodyRefusal>(&d);
+  return r ? r->status : 0;
+}
+
+} // namespace
+
+TEST(MediaType, TypeAndCharsetInLowerCase) {
+  auto m = parse_media_type(" Text/Plain ; Charset=\"ISO-8859-1\"");
+  EXPECT_EQ(m.type, "text/plain");
+  EXPECT_EQ(m.charset, "iso-8859-1");
+  EXPECT_TRUE(m.is_text());
+  EXPECT_TRUE(parse_media_type("multipart/mixed; boundary=x").is_multipart());
+  EXPECT_EQ(parse_media_type("").type, "");
+}
+
+TEST(Charset, ConvertsOrSaysWhyNot) {
+  EXPECT_EQ(*to_utf8("na\xEFve", "iso-8859-1"), "naïve");
+  EXPECT_EQ(*to_utf8(std::string("\xFF\xFEh\0i\0", 6), "utf-16"), "hi");
+  EXPECT_EQ(*to_utf8("as is \xFF", "utf-8"), "as is \xFF"); // UTF-8 is passed, not checked
+  auto unknown = to_utf8("x", "klingon");
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.error().code, EINVAL);
+  auto bad = to_utf8("ab\xFF", "us-ascii-strict-not-a-name");
+  EXPECT_FALSE(bad.ok());
+  auto cut = to_utf8(std::string("h\0i", 3), "utf-16le");
+  ASSERT_FALSE(cut.ok());
+  EXPECT_EQ(cut.error().code, EILSEQ);
+  EXPECT_NE(cut.error().detail.find("byte 2"), std::string::npos) << cut.error().detail;
+}
+
+TEST(RequestBody, UrlencodedFieldIsTheTextAndLangComesAlong) {
+  auto t =
+      text_of(decode_body(parse_media_type("application/x-www-form-urlencoded"),
+                          "go=Check&text=Helo+w%C3%B6rld%0D%0Aline&lang=en_GB", {}, "", rules()));
+  EXPECT_EQ(t.text, "Helo wörld\r\nline");
+  EXPECT_EQ(t.lang, "en_GB");
+  EXPECT_EQ(t.source, "field text");
+  // Another field name, as a processor sets it.
+  t = text_of(decode_body(parse_media_type("application/x-www-form-urlencoded"), "q=abc", {}, "",
+                          rules("q")));
+  EXPECT_EQ(t.text, "abc");
+  EXPECT_EQ(refused(decode_body(parse_media_type("application/x-www-form-urlencoded"), "q=abc", {},
+                                "", rules())),
+            400);
+}
+
+TEST(RequestBody, OneFileOrOneFieldFromMultipart) {
+  auto form = parse_media_type("multipart/form-data; boundary=b");
+  std::vector<FormPart> file = {{"upload", "a.md", "text/markdown", "# hi"}};
+  auto t = text_of(decode_body(form, "", file, "", rules()));
+  EXPECT_EQ(t.text, "# hi");
+  EXPECT_EQ(t.source, "file a.md");
+  // A binary file's bytes pass untouched.
+  std::string bin("\x1f\x8b\0\xff", 4);
+  t = text_of(decode_body(form, "", {{"f", "x.gz", "application/gzip", bin}}, "", rules()));
+  EXPECT_EQ(t.text, bin);
+  EXPECT_EQ(refused(decode_body(form, "", {{"f", "a", "text/plain", "1"}, {"g", "b", "", "2"}}, "",
+                                rules())),
+            400);
+  EXPECT_EQ(refused(decode_body(form, "", {{"other", "", "", "x"}}, "", rules())), 400);
+  // An empty text field counts as a text when there is nothing else.
+  t = text_of(decode_body(form, "", {{"text", "", "", ""}}, "", rules()));
+  EXPECT_EQ(t.text, "");
+}
+
+TEST(RequestBody, OtherTypesAndTheRawSetting) {
+  EXPECT_EQ(
+      refused(decode_body(parse_media_type("multipart/mixed; boundary=b"), "x", {}, "", rules())),
+      415);
+  auto t =
+      text_of(decode_body(parse_media_type("application/json"), "{\"text\":1}", {}, "", rules()));
+  EXPECT_EQ(t.text, "{\"text\":1}"); // /process: JSON is a body like any other
+  BodyRules check = rules();
+  check.json_text = true;
+  t = text_of(decode_body(parse_media_type("application/json"), "{\"text\":\"hi\",\"lang\":\"de\"}",
+                          {}, "en", check));
+  EXPECT_EQ(t.text, "hi");
+  EXPECT_EQ(t.lang, "de");
+  t = text_of(decode_body(parse_media_type("application/x-www-form-urlencoded"), "text=a+b", {}, "",
+                          rules("")));
+  EXPECT_EQ(t.text, "text=a+b");
+  EXPECT_EQ(refused(decode_body(parse_media_type("application/x-www-form-urlencoded"),
+                                "text=a&lang=de", {}, "en", rules())),
+            400);
+}
