@@ -171,52 +171,6 @@ void WebServer::Impl::process(const httplib::Request &req, httplib::Response &re
   note_exchange(r, v, opts.lang);
 }
 
-void WebServer::Impl::check(const httplib::Request &req, httplib::Response &res,
-                            const httplib::ContentReader &reader) {
-  Metrics::InFlight busy(metrics);
-  Body body = read_body(req, reader);
-  if (body.status)
-    return json_error(res, body.status, body.error);
-  if (cfg.protocol != Protocol::ispell)
-    return json_error(res, 501,
-                      "POST /check reads ispell answers (aspell -a, hunspell -a), and "
-                      "PROC_COMMAND=\"" +
-                          cfg.command_line + "\" is not one: use POST /process");
-  auto decoded = decode(body, req.get_param_value("lang"), true);
-  if (auto *refusal = std::get_if<BodyRefusal>(&decoded))
-    return json_error(res, refusal->status, refusal->message);
-  auto *creq = &std::get<RequestText>(decoded);
-  if (auto problem = check_lang(creq->lang))
-    return json_error(res, 400, *problem);
-  RequestId id = RequestContext::current().id;
-  ExchangeResult r = dispatch(id, creq->text, RequestOptions{creq->lang});
-  HttpVerdict v = verdict_for(r, cfg);
-  std::vector<SpellMatch> matches;
-  if (v.status == 200) {
-    if (auto why = unplaceable_line(r.output, creq->text))
-      v = {400, *why};
-    else if (auto m = ispell_matches(r.output, creq->text); m)
-      matches = std::move(*m);
-    else
-      v = {502, "the command's answer is not ispell output: " + m.error().message()};
-  }
-  note_exchange(r, v, creq->lang);
-  res.status = v.status;
-  outcome_headers(res, r, v);
-  if (v.status != 200) {
-    auto j = exchange_json(id, r, v);
-    j["status"] = v.status;
-    res.set_content(dump(j), "application/json");
-    return;
-  }
-  RequestContext::current().extra += " matches=" + std::to_string(matches.size());
-  nlohmann::json j = {{"request_id", id.hex()},
-                      {"lang", creq->lang.empty() ? nlohmann::json() : nlohmann::json(creq->lang)},
-                      {"duration_ms", r.status->duration_ms},
-                      {"matches", matches_json(matches)}};
-  res.set_content(dump(j), "application/json");
-}
-
 void WebServer::Impl::healthz(const httplib::Request &req, httplib::Response &res) {
   auto live = dispatcher->live_slots();
   nlohmann::json j = {{"workers", live.size()}, {"limits", limits_json(cfg)}};

@@ -2,6 +2,7 @@
 #include "charset.hpp"
 #include "check_request.hpp"
 #include "httplib.hpp"
+#include <cctype>
 
 namespace fifogate {
 
@@ -126,6 +127,40 @@ std::variant<FormText, BodyRefusal> from_multipart(const std::vector<FormPart> &
   return out;
 }
 
+bool is_hex(char c) {
+  return std::isxdigit(static_cast<unsigned char>(c)) != 0;
+}
+
+} // namespace
+
+bool looks_like_form(std::string_view body) {
+  if (body.empty())
+    return false;
+  bool pair_has_equals = false, any_pair = false;
+  for (size_t i = 0; i < body.size(); ++i) {
+    char c = body[i];
+    if (c == '&') {
+      if (any_pair && !pair_has_equals)
+        return false;
+      pair_has_equals = any_pair = false;
+      continue;
+    }
+    any_pair = true;
+    if (c == '=')
+      pair_has_equals = true;
+    else if (c == '%') {
+      if (i + 2 >= body.size() || !is_hex(body[i + 1]) || !is_hex(body[i + 2]))
+        return false;
+      i += 2;
+    } else if (!std::isalnum(static_cast<unsigned char>(c)) &&
+               std::string_view("-._~*+!'()").find(c) == std::string_view::npos)
+      return false;
+  }
+  return !any_pair || pair_has_equals;
+}
+
+namespace {
+
 std::variant<FormText, BodyRefusal> from_urlencoded(const MediaType &type, const std::string &raw,
                                                     const BodyRules &rules) {
   httplib::Params params;
@@ -163,7 +198,7 @@ DecodedBody decode_body(const MediaType &type, std::string raw, std::vector<Form
   std::variant<FormText, BodyRefusal> form = FormText{};
   if (type.is("multipart/form-data")) {
     form = from_multipart(parts, rules);
-  } else if (type.is("application/x-www-form-urlencoded")) {
+  } else if (type.is("application/x-www-form-urlencoded") && looks_like_form(raw)) {
     form = from_urlencoded(type, raw, rules);
   } else if (type.is_multipart()) {
     return refuse(415, "unsupported Content-Type " + type.type +

@@ -70,6 +70,12 @@ struct BodyRefusal {
 
 using DecodedBody = std::variant<RequestText, BodyRefusal>;
 
+// True when `body` is in form encoding (name=value pairs joined by '&', no
+// byte a form encoder leaves unescaped). curl --data-binary @file sends a
+// file with the form's Content-Type; a text with a space, a line break or
+// any non-ASCII byte is such a file, not a form, and is taken as it is.
+bool looks_like_form(std::string_view body);
+
 // What the request's body comes to. `raw` is the body as read unless it was
 // read as `parts` (multipart/form-data). `query_lang` is ?lang=; a form's or
 // a JSON body's "lang" may give it instead, but not a different one.

@@ -57,7 +57,9 @@ bool WebServer::Impl::early_refusal(const httplib::Request &req, httplib::Respon
   ctx.routed = true;
   auto refuse = [&](int status, const std::string &msg) {
     ctx.unread_body = true;
-    if (req.path == "/check")
+    if (req.path == "/check" && wants_html(req))
+      page_answer(res, status, PageContent{{}, {}, {}, std::nullopt, msg, {}});
+    else if (req.path == "/check")
       json_error(res, status, msg);
     else
       text_error(res, status, msg);
@@ -161,13 +163,10 @@ void WebServer::Impl::routes() {
     ctx.bytes_in = std::max(ctx.bytes_in, static_cast<int64_t>(req.body.size()));
   });
 
-  svr.Get("/", [](const httplib::Request &, httplib::Response &res) {
-    // Nothing but this page itself: it must work offline, and no script
-    // could call out even if text were ever rendered unescaped.
-    res.set_header("Content-Security-Policy",
-                   "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
-                   "connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'");
-    res.set_content(fifogate_index_html, "text/html; charset=utf-8");
+  svr.Get("/", [page = render_page(fifogate_index_html, {})](const httplib::Request &,
+                                                             httplib::Response &res) {
+    res.set_header("Content-Security-Policy", page_security_policy());
+    res.set_content(page, "text/html; charset=utf-8");
   });
   svr.Post("/process", [this](const httplib::Request &req, httplib::Response &res,
                               const httplib::ContentReader &reader) { process(req, res, reader); });

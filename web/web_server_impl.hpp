@@ -3,6 +3,7 @@
 //   http_server.cpp  start, stop, and serving one connection's requests
 //   routes.cpp       the route table and the hooks cpp-httplib runs per request
 //   handlers.cpp     what each route does (the exchange with a worker)
+//   check_route.cpp  POST /check, as JSON or as the page (result_page.cpp)
 //   answers.cpp      turning an exchange's result into an HTTP answer
 //   access_log.cpp   the access-log line and the metrics of each request
 #include "access_control.hpp"
@@ -17,6 +18,7 @@
 #include "reader_threads.hpp"
 #include "request_body.hpp"
 #include "request_context.hpp"
+#include "result_page.hpp"
 #include "serving_pool.hpp"
 #include "worker_info.hpp"
 #include <map>
@@ -78,8 +80,14 @@ struct WebServer::Impl {
   std::optional<std::string> check_lang(const std::string &lang);
   void process(const httplib::Request &req, httplib::Response &res,
                const httplib::ContentReader &reader);
+
+  // check_route.cpp
   void check(const httplib::Request &req, httplib::Response &res,
              const httplib::ContentReader &reader);
+  // The page with `content` written in (result_page.hpp), as the answer.
+  void page_answer(httplib::Response &res, int status, PageContent content);
+
+  // handlers.cpp
   void healthz(const httplib::Request &req, httplib::Response &res);
   void languages(httplib::Response &res);
 
@@ -89,6 +97,10 @@ struct WebServer::Impl {
 };
 
 bool wants_json(const httplib::Request &req);
+// Accept names text/html and not JSON: a browser's own form submission.
+bool wants_html(const httplib::Request &req);
+// The Content-Security-Policy of the page, empty or with a result.
+const char *page_security_policy();
 // The routes that read a request body; any other body is never read.
 bool takes_body(std::string_view method, std::string_view path);
 

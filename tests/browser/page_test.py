@@ -104,6 +104,15 @@ class Driver:
     def type(self, el, keys):
         self.cmd("POST", f"/element/{el}/value", {"text": keys})
 
+    def find_all(self, css):
+        return [e[ELEMENT] for e in self.cmd("POST", "/elements", {"using": "css selector", "value": css})]
+
+    def text(self, el):
+        return self.cmd("GET", f"/element/{el}/text")
+
+    def prop(self, el, name):
+        return self.cmd("GET", f"/element/{el}/property/{name}")
+
     def screenshot(self, path):
         with open(path, "wb") as f:
             f.write(base64.b64decode(self.cmd("GET", "/screenshot")))
@@ -248,7 +257,60 @@ def run(args, work, procs):
         if line not in wlog_text:
             raise Failed(f"the web's access log lacks '{line}'")
 
+    noscript_scenario(args, f"{work}/noscript", procs, d)
     token_scenario(args, f"{work}/token", procs, d)
+
+
+def noscript_scenario(args, work, procs, d):
+    """Scripts off: the form posts itself and the answer is the page with the result."""
+    site = start_stack(args, work, procs, "-noscript")
+    wlog = f"{work}/web.log"
+    log("scripts off: the form is sent by the browser and the result is a page")
+    d.viewport(1000, 860)
+    d.cmd("POST", "/goog/cdp/execute", {"cmd": "Emulation.setScriptExecutionDisabled",
+                                        "params": {"value": True}})
+    try:
+        d.cmd("POST", "/url", {"url": site})
+        area = d.find("#text")
+        assert_eq(d.prop(area, "value"), "", "the text box of a fresh page")
+        assert_eq(d.find_all("#served"), [], "no result before a check")
+        d.type(area, TEXT)
+        d.click(d.find("#go"))
+        wait_for("the result page", lambda: d.find_all("#served"))
+        count = d.text(d.find("#served .count"))
+        assert_eq(count, f"{len(MISSPELLED)} misspellings", "the count on the result page")
+        marked = {d.text(e) for e in d.find_all("#served mark.miss")}
+        assert_eq(marked, MISSPELLED, "the words marked on the result page")
+        items = [d.text(e) for e in d.find_all("#served .served-list li")]
+        if not any(i.startswith("speling") and "spelling" in i for i in items):
+            raise Failed(f"no suggestion 'spelling' for 'speling' in {items}")
+        # The text is still in the box (a browser sends its lines with CRLF).
+        assert_eq(d.prop(d.find("#text"), "value").replace("\r\n", "\n"), TEXT, "the text kept in the box")
+        d.screenshot(f"{args.artifacts}/page-noscript.png")
+        d.viewport(375, 740, mobile=True)
+        width = d.cmd("POST", "/goog/cdp/execute", {"cmd": "Runtime.evaluate", "params": {
+            "expression": "document.documentElement.scrollWidth", "returnByValue": True}})
+        if width["result"]["value"] > 375:
+            raise Failed(f"the result page is wider than a phone: {width['result']['value']} px")
+        d.screenshot(f"{args.artifacts}/page-noscript-phone.png")
+    finally:
+        d.cmd("POST", "/goog/cdp/execute", {"cmd": "Emulation.setScriptExecutionDisabled",
+                                            "params": {"value": False}})
+        d.viewport(1000, 860)
+    if 'POST /check 200' not in read(wlog) or 'from="field text"' not in read(wlog):
+        raise Failed("the web's access log lacks the form's check")
+
+    log("scripts on: the result page's own check replaces the served result")
+    d.cmd("POST", "/url", {"url": site})
+    wait_for("the page", lambda: d.js("return document.readyState") == "complete")
+    d.type(d.find("#text"), "helo wrld")
+    d.js("document.getElementById('form').submit()")  # the browser's own submission, not the script's
+    wait_for("the result page", lambda: d.find_all("#served"))
+    wait_for("the page", lambda: d.js("return document.readyState") == "complete")
+    assert_eq(d.text(d.find("#served .count")), "2 misspellings", "the served count")
+    d.click(d.find("#go"))
+    wait_for("the check", lambda: d.js("return document.getElementById('count').textContent") == "2 misspellings")
+    assert_eq(d.js("return document.getElementById('served')"), None, "no served result beside the script's")
 
 
 TOKEN = "s3cret-page-token"

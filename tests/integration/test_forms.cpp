@@ -76,6 +76,19 @@ TEST_F(Forms, AnUrlencodedFormIsTheTextOfItsField) {
   EXPECT_NE(s.web_log().find("from=\"field text\""), std::string::npos) << s.web_log();
 }
 
+// curl --data-binary @file labels the file a form; it is a file, not a form.
+TEST_F(Forms, AFileSentWithDataBinaryIsTakenAsItIs) {
+  write_file(s.dir() + "/letter.txt", kText + "\nsecond lne\n");
+  auto a = curl(s, "/process", {"--data-binary", "@" + s.dir() + "/letter.txt"});
+  auto want = post_as(s, "/process", "text/plain", kText + "\nsecond lne\n");
+  EXPECT_EQ(a.status, 200) << a.body;
+  EXPECT_EQ(a.body, want.body);
+  EXPECT_NE(a.body.find("& lne"), std::string::npos) << a.body;
+  // One word is no form either.
+  a = curl(s, "/process", {"--data-binary", "tesst"});
+  EXPECT_NE(a.body.find("& tesst"), std::string::npos) << a.body;
+}
+
 TEST_F(Forms, AnUploadedFileOrAMultipartFieldIsTheText) {
   write_file(s.dir() + "/letter.txt", kText);
   auto a = curl(s, "/process", {"-F", "file=@" + s.dir() + "/letter.txt"});
@@ -239,4 +252,43 @@ TEST_F(Forms, NoContentTypeGetsA500) {
   EXPECT_EQ(s.web_log().find(" 500 "), std::string::npos) << s.web_log();
   auto a = curl(s, "/process", {"--data-urlencode", "text=" + kText});
   EXPECT_EQ(a.body, plain.body);
+}
+
+// What the page's form sends with its script off: the same page back, the
+// text in its box and the misspellings marked and listed.
+TEST_F(Forms, ABrowsersFormGetsThePageWithTheResult) {
+  std::map<std::string, std::string> browser = {
+      {"Content-Type", "application/x-www-form-urlencoded"},
+      {"Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}};
+  auto a = http_post(s.port(), "/check", "text=Helo+%3Cb%3Ewrld%3C%2Fb%3E&lang=", browser);
+  ASSERT_EQ(a.status, 200) << a.body;
+  EXPECT_EQ(a.header("content-type"), "text/html; charset=utf-8");
+  EXPECT_NE(a.header("content-security-policy").find("form-action 'self'"), std::string::npos);
+  EXPECT_NE(a.body.find("<p class=\"count\">2 misspellings</p>"), std::string::npos) << a.body;
+  EXPECT_NE(a.body.find("<mark class=\"miss\">Helo</mark> &lt;b&gt;<mark class=\"miss\">wrld</mark>"
+                        "&lt;/b&gt;"),
+            std::string::npos)
+      << a.body;
+  EXPECT_NE(a.body.find("<strong>wrld</strong>"), std::string::npos);
+  EXPECT_NE(a.body.find("world"), std::string::npos) << "a suggestion";
+  EXPECT_NE(a.body.find(">Helo &lt;b&gt;wrld&lt;/b&gt;</textarea>"), std::string::npos) << a.body;
+  EXPECT_EQ(a.body.find("<b>"), std::string::npos) << "the text is never markup";
+  EXPECT_EQ(a.body.find("{{"), std::string::npos) << "every marker filled";
+  // The dictionary chosen stays chosen.
+  a = http_post(s.port(), "/check", "text=colour&lang=en_GB", browser);
+  ASSERT_EQ(a.status, 200) << a.body;
+  EXPECT_NE(a.body.find("<option value=\"en_GB\" selected>"), std::string::npos);
+  EXPECT_NE(a.body.find("No misspellings found."), std::string::npos);
+  // A failure is the page too, with the status and the reason.
+  a = http_post(s.port(), "/check", "words=x", browser);
+  EXPECT_EQ(a.status, 400);
+  EXPECT_NE(a.body.find("<h2>Check failed</h2><p>the form has no field &quot;text&quot;"),
+            std::string::npos)
+      << a.body;
+  // GET / is the same page, empty.
+  auto page = http_get(s.port(), "/");
+  EXPECT_EQ(page.body.find("{{"), std::string::npos);
+  EXPECT_EQ(page.body.find("id=\"served\""), std::string::npos);
+  EXPECT_NE(page.body.find("<form id=\"form\" method=\"post\" action=\"check\">"),
+            std::string::npos);
 }

@@ -210,8 +210,8 @@ TEST(HttpEdgeThreads, SilentNewConnectionsHoldNoThread) {
 }
 
 TEST_F(HttpEdge, UrlEncodedContentTypeIsStillText) {
-  // curl --data-binary sends this type; 0.11.4 caps such bodies at 8 KiB unless
-  // the handler reads the body itself.
+  // curl --data-binary @file sends this type: a text that is not in form
+  // encoding (spaces, line breaks) is taken as it is, at any size.
   Stack big(Env{{"MAX_BODY_BYTES", "100000"}});
   big.start_processor();
   big.start_web();

@@ -3,6 +3,7 @@
 #include "charset.hpp"
 #include "media_type.hpp"
 #include "request_body.hpp"
+#include "result_page.hpp"
 #include <gtest/gtest.h>
 
 using namespace fifogate;
@@ -68,6 +69,24 @@ TEST(RequestBody, UrlencodedFieldIsTheTextAndLangComesAlong) {
             400);
 }
 
+TEST(RequestBody, OnlyFormEncodedBodiesAreForms) {
+  EXPECT_TRUE(looks_like_form("text=Helo+w%C3%B6rld%2C&lang=en_GB"));
+  EXPECT_TRUE(looks_like_form("text="));
+  EXPECT_TRUE(looks_like_form("a=1&&b=2&"));
+  EXPECT_FALSE(looks_like_form(""));
+  EXPECT_FALSE(looks_like_form("hello"));             // one word
+  EXPECT_FALSE(looks_like_form("text=a b"));          // a raw space
+  EXPECT_FALSE(looks_like_form("text=a\nb"));         // a line break
+  EXPECT_FALSE(looks_like_form("text=na\xC3\xAFve")); // raw UTF-8
+  EXPECT_FALSE(looks_like_form("text=100%"));         // % without two hex digits
+  EXPECT_FALSE(looks_like_form("a=1&b"));             // a pair without '='
+  // Such a body with the form's type is the text itself.
+  auto t = text_of(decode_body(parse_media_type("application/x-www-form-urlencoded"), "Helo wrld\n",
+                               {}, "", rules()));
+  EXPECT_EQ(t.text, "Helo wrld\n");
+  EXPECT_EQ(t.source, "body");
+}
+
 TEST(RequestBody, OneFileOrOneFieldFromMultipart) {
   auto form = parse_media_type("multipart/form-data; boundary=b");
   std::vector<FormPart> file = {{"upload", "a.md", "text/markdown", "# hi"}};
@@ -106,4 +125,31 @@ TEST(RequestBody, OtherTypesAndTheRawSetting) {
   EXPECT_EQ(refused(decode_body(parse_media_type("application/x-www-form-urlencoded"),
                                 "text=a&lang=de", {}, "en", rules())),
             400);
+}
+
+extern const char *const fifogate_index_html;
+
+TEST(ResultPage, TheTemplateHasEachMarkerOnceAndTextStaysText) {
+  EXPECT_EQ(page_template_problem(fifogate_index_html), "");
+  EXPECT_NE(page_template_problem("{{text}} {{langs}}"), "");
+  PageContent c;
+  c.text = "naïve {{langs}} </textarea><script>x</script> tezt";
+  c.languages = {"de", "en_US"};
+  c.lang = "en_US";
+  c.matches = std::vector<SpellMatch>{{"naïve", 0, 5, 1, 1, {"naive"}},
+                                      {"tezt", 46, 4, 1, 47, {"text", "test"}}};
+  std::string page = render_page("[{{text}}|{{langs}}|{{result}}]", c);
+  EXPECT_NE(page.find("[naïve {{langs}} &lt;/textarea&gt;&lt;script&gt;x&lt;/script&gt; tezt|"),
+            std::string::npos)
+      << page;
+  EXPECT_NE(page.find("|<option value=\"de\">de</option><option value=\"en_US\" selected>"),
+            std::string::npos)
+      << page;
+  EXPECT_NE(page.find("<mark class=\"miss\">naïve</mark> {{langs}}"), std::string::npos) << page;
+  EXPECT_NE(page.find("&lt;/script&gt; <mark class=\"miss\">tezt</mark></div>"), std::string::npos)
+      << page;
+  EXPECT_NE(page.find("<strong>tezt</strong> <span class=\"meta\">line 1, column 47</span>: "
+                      "text, test"),
+            std::string::npos)
+      << page;
 }

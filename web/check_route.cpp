@@ -1,0 +1,104 @@
+// POST /check: the text's misspellings, as JSON for scripts and editors, or
+// as the page with the result written in for a browser's form.
+#include "json_answers.hpp"
+#include "languages.hpp"
+#include "result_page.hpp"
+#include "web_server_impl.hpp"
+#include <nlohmann/json.hpp>
+
+extern const char *const fifogate_index_html;
+
+namespace fifogate {
+
+// A form a browser sent itself (no script): it wants a page to show. A
+// script's fetch asks for JSON (the page's does) or for anything (*/*).
+bool wants_html(const httplib::Request &req) {
+  return !wants_json(req) && req.get_header_value("Accept").find("text/html") != std::string::npos;
+}
+
+const char *page_security_policy() {
+  // Nothing but this page itself: it must work offline, and no script could
+  // call out even if text were ever rendered unescaped.
+  return "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+         "connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'";
+}
+
+void WebServer::Impl::page_answer(httplib::Response &res, int status, PageContent content) {
+  if (status != 200 && RequestContext::current().reason.empty())
+    RequestContext::current().reason = content.error;
+  if (status == 503)
+    res.set_header("Retry-After", "1");
+  content.request_id = RequestContext::current().id.hex();
+  content.languages = installed_languages(live_workers());
+  res.status = status;
+  res.set_header("Content-Security-Policy", page_security_policy());
+  res.set_content(render_page(fifogate_index_html, content), "text/html; charset=utf-8");
+}
+
+void WebServer::Impl::check(const httplib::Request &req, httplib::Response &res,
+                            const httplib::ContentReader &reader) {
+  Metrics::InFlight busy(metrics);
+  bool html = wants_html(req);
+  PageContent page;
+  page.lang = req.get_param_value("lang");
+  auto fail = [&](int status, const std::string &msg) {
+    if (!html)
+      return json_error(res, status, msg);
+    page.error = msg;
+    page_answer(res, status, std::move(page));
+  };
+  Body body = read_body(req, reader);
+  if (body.status)
+    return fail(body.status, body.error);
+  if (cfg.protocol != Protocol::ispell)
+    return fail(501, "POST /check reads ispell answers (aspell -a, hunspell -a), and "
+                     "PROC_COMMAND=\"" +
+                         cfg.command_line + "\" is not one: use POST /process");
+  auto decoded = decode(body, page.lang, true);
+  if (auto *refusal = std::get_if<BodyRefusal>(&decoded))
+    return fail(refusal->status, refusal->message);
+  auto &creq = std::get<RequestText>(decoded);
+  page.text = creq.text;
+  page.lang = creq.lang;
+  if (auto problem = check_lang(creq.lang))
+    return fail(400, *problem);
+  RequestId id = RequestContext::current().id;
+  ExchangeResult r = dispatch(id, creq.text, RequestOptions{creq.lang});
+  HttpVerdict v = verdict_for(r, cfg);
+  std::vector<SpellMatch> matches;
+  if (v.status == 200) {
+    if (auto why = unplaceable_line(r.output, creq.text))
+      v = {400, *why};
+    else if (auto m = ispell_matches(r.output, creq.text); m)
+      matches = std::move(*m);
+    else
+      v = {502, "the command's answer is not ispell output: " + m.error().message()};
+  }
+  note_exchange(r, v, creq.lang);
+  outcome_headers(res, r, v);
+  if (v.status == 200)
+    RequestContext::current().extra += " matches=" + std::to_string(matches.size());
+  if (html) {
+    if (v.status != 200) {
+      auto j = exchange_json(id, r, v);
+      page.error = j.value("error", v.reason);
+    } else {
+      page.matches = std::move(matches);
+    }
+    return page_answer(res, v.status, std::move(page));
+  }
+  res.status = v.status;
+  if (v.status != 200) {
+    auto j = exchange_json(id, r, v);
+    j["status"] = v.status;
+    res.set_content(dump(j), "application/json");
+    return;
+  }
+  nlohmann::json j = {{"request_id", id.hex()},
+                      {"lang", creq.lang.empty() ? nlohmann::json() : nlohmann::json(creq.lang)},
+                      {"duration_ms", r.status->duration_ms},
+                      {"matches", matches_json(matches)}};
+  res.set_content(dump(j), "application/json");
+}
+
+} // namespace fifogate
