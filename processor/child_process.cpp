@@ -114,7 +114,8 @@ static boost::filesystem::path resolve(const std::string &prog) {
   return found;
 }
 
-Result<ChildProcess> ChildProcess::spawn(const std::vector<std::string> &argv) {
+Result<ChildProcess> ChildProcess::spawn(const std::vector<std::string> &argv,
+                                         const std::map<std::string, std::string> &env) {
   if (argv.empty())
     return Error::logic("spawn: empty command");
   boost::filesystem::path exe = resolve(argv[0]);
@@ -127,18 +128,25 @@ Result<ChildProcess> ChildProcess::spawn(const std::vector<std::string> &argv) {
   ChildProcess cp;
   std::vector<std::string> args(argv.begin() + 1, argv.end());
   std::error_code ec;
+  bp::environment child_env = boost::this_process::environment();
+  child_env["LC_ALL"] = "C.UTF-8";
+  for (const auto &[name, value] : env) {
+    if (value.empty())
+      child_env.erase(name);
+    else
+      child_env[name] = value;
+  }
   ChildSetup setup;
   setup.in = in->first.get();
   setup.out = out->second.get();
   setup.err = err->second.get();
 #ifndef __SANITIZE_THREAD__
-  cp.impl_->child = bp::child(bp::exe = exe, bp::args = args, bp::env["LC_ALL"] = "C.UTF-8", setup,
-                              bp::posix::use_vfork, ec);
+  cp.impl_->child =
+      bp::child(bp::exe = exe, bp::args = args, child_env, setup, bp::posix::use_vfork, ec);
 #else
   // TSan turns vfork into fork, and Boost's vfork path learns of a failed exec
   // only through the memory vfork shares: keep its fork path (error pipe) there.
-  cp.impl_->child =
-      bp::child(bp::exe = exe, bp::args = args, bp::env["LC_ALL"] = "C.UTF-8", setup, ec);
+  cp.impl_->child = bp::child(bp::exe = exe, bp::args = args, child_env, setup, ec);
 #endif
   if (ec)
     return Error::sys("spawn " + exe.string(), ec.value());

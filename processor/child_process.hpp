@@ -1,6 +1,7 @@
 #pragma once
 #include "fifogate/error.hpp"
 #include "fifogate/unique_fd.hpp"
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -26,8 +27,10 @@ public:
   };
 
   // LC_ALL=C.UTF-8 is set for the child so checkers read UTF-8 whatever the
-  // container's locale.
-  static Result<ChildProcess> spawn(const std::vector<std::string> &argv);
+  // container's locale. `env` adds to (or, with an empty value, removes
+  // from) the environment the child inherits.
+  static Result<ChildProcess> spawn(const std::vector<std::string> &argv,
+                                    const std::map<std::string, std::string> &env = {});
 
   ChildProcess(ChildProcess &&) noexcept;
   ChildProcess &operator=(ChildProcess &&) noexcept;

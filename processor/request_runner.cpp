@@ -48,7 +48,7 @@ public:
   Runner(const Config &cfg, const Channel &ch, const frame::Record &begin, RequestInput in,
          std::string worker, WarmCommand *warm, const CommandFacts &facts)
       : cfg_(cfg), ch_(ch), in_(in), warm_(warm), facts_(facts),
-        options_(parse_begin_options(begin.payload)), argv_(cfg.command), id_(begin.id),
+        options_(decode_begin_options(begin.payload)), argv_(cfg.command), id_(begin.id),
         start_(Clock::now()), deadline_(start_ + Millis(cfg.timeout_ms)),
         hard_deadline_(start_ + Millis(cfg.timeout_ms + Config::kWebGraceMs + 1000)),
         ispell_(cfg.protocol == Protocol::ispell) {
@@ -472,7 +472,9 @@ RunResult Runner::run() {
       skipping_sentinel_ = !to_child_.empty();
     }
   } else if (!forced_) {
-    auto c = ChildProcess::spawn(argv_);
+    // What the request's body is, for a command that reads more than one
+    // kind (a warm command, started once, cannot be told).
+    auto c = ChildProcess::spawn(argv_, {{"FIFOGATE_CONTENT_TYPE", options_.content_type}});
     if (c) {
       owned_.emplace(std::move(*c));
       child_ = &*owned_;
@@ -642,18 +644,6 @@ RunResult run_request(const Config &cfg, const Channel &ch, const frame::Record 
                       RequestInput in, const std::string &worker_name, WarmCommand *warm,
                       const CommandFacts &facts) {
   return Runner(cfg, ch, begin, in, worker_name, warm, facts).run();
-}
-
-BeginOptions parse_begin_options(std::string_view payload) {
-  BeginOptions o;
-  while (!payload.empty()) {
-    size_t nl = payload.find('\n');
-    std::string_view line = payload.substr(0, nl);
-    payload.remove_prefix(nl == std::string_view::npos ? payload.size() : nl + 1);
-    if (line.substr(0, 5) == "lang=")
-      o.lang = std::string(line.substr(5));
-  }
-  return o;
 }
 
 static std::string program_name(const std::vector<std::string> &argv) {

@@ -1,4 +1,5 @@
 #pragma once
+#include "fifogate/begin_options.hpp"
 #include "fifogate/config.hpp"
 #include "fifogate/dictionary_name.hpp"
 #include "fifogate/fifo.hpp"
@@ -21,14 +22,6 @@ struct RequestInput {
   FifoReader &reader;    // the input FIFO, already open
   frame::Parser &parser; // records already read from it
 };
-
-// The request options in a begin record's payload: "len=<N>" first, then
-// "key=value" lines. Unknown keys are ignored, so a newer web can talk to an
-// older worker; nothing in them is trusted before it is checked here.
-struct BeginOptions {
-  std::string lang; // a dictionary name; empty: the command as configured
-};
-BeginOptions parse_begin_options(std::string_view payload);
 
 // What a worker learns about its command once, at start-up.
 struct CommandFacts {

@@ -63,7 +63,7 @@ void WebServer::Impl::check(const httplib::Request &req, httplib::Response &res,
   if (auto problem = check_lang(creq.lang))
     return fail(400, *problem);
   RequestId id = RequestContext::current().id;
-  ExchangeResult r = dispatch(id, creq.text, RequestOptions{creq.lang});
+  ExchangeResult r = dispatch(id, creq.text, RequestOptions{creq.lang, creq.content_type});
   HttpVerdict v = verdict_for(r, cfg);
   std::vector<SpellMatch> matches;
   if (v.status == 200) {

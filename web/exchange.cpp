@@ -33,13 +33,6 @@ const char *exchange_error_name(ExchangeError e) {
   return "internal";
 }
 
-std::string begin_payload(size_t body_len, const RequestOptions &opts) {
-  std::string p = "len=" + std::to_string(body_len);
-  if (!opts.lang.empty())
-    p += "\nlang=" + opts.lang;
-  return p;
-}
-
 namespace {
 
 // How often a waiting reader checks that the worker is still the same one.
@@ -179,7 +172,9 @@ std::optional<Failure> send_body(int fd, const RequestId &id, std::string_view b
   // Records go out packed (BEGIN, DATA and END of a small body in one write),
   // produced as the pipe takes them so a large body is not copied twice.
   RecordBatcher batch;
-  batch.add(frame::encode(frame::Kind::begin, id, begin_payload(body.size(), opts)));
+  RequestOptions begin = opts;
+  begin.body_len = body.size();
+  batch.add(frame::encode(frame::Kind::begin, id, encode_begin_options(begin)));
   const std::string total = std::to_string(body.size());
   bool ended = false;
   for (;;) {

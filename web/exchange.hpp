@@ -1,4 +1,5 @@
 #pragma once
+#include "fifogate/begin_options.hpp"
 #include "fifogate/config.hpp"
 #include "fifogate/deadline.hpp"
 #include "fifogate/request_id.hpp"
@@ -34,10 +35,8 @@ struct ExchangeResult {
 
 // What the worker is told besides the body, in the begin record's payload:
 // "len=<N>" first, then one "key=value" line per option that is set.
-struct RequestOptions {
-  std::string lang; // a dictionary name, already checked; empty: the command's default
-};
-std::string begin_payload(size_t body_len, const RequestOptions &opts);
+// What the request asks of the command besides its body (begin_options.hpp).
+using RequestOptions = BeginOptions;
 
 // One request over a slot's FIFOs; the caller holds the slot's request lock
 // throughout. Open output and status read ends -> start the output reader

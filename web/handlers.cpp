@@ -114,11 +114,11 @@ WebServer::Impl::Body WebServer::Impl::read_body(const httplib::Request &req,
     ctx.unread_body = true;
     return b;
   }
-  b.type = parse_media_type(req.get_header_value("Content-Type"));
+  b.type = parse_media_type(ctx.content_type);
   if (as_parts) {
     b.parts = parts.take();
   } else if (!cfg.form_field.empty() && b.type.is("multipart/form-data")) {
-    if (!split_form_parts(b.bytes, req.get_header_value("Content-Type"), parts)) {
+    if (!split_form_parts(b.bytes, ctx.content_type, parts)) {
       b.status = 400;
       b.error = parts.overflow().empty() ? kMalformedForm : parts.overflow();
       return b;
@@ -161,7 +161,7 @@ void WebServer::Impl::process(const httplib::Request &req, httplib::Response &re
   if (auto *refusal = std::get_if<BodyRefusal>(&decoded))
     return text_error(res, refusal->status, refusal->message);
   auto &in = std::get<RequestText>(decoded);
-  RequestOptions opts{in.lang};
+  RequestOptions opts{in.lang, in.content_type};
   if (auto problem = check_lang(opts.lang))
     return text_error(res, 400, *problem);
   RequestId id = RequestContext::current().id;

@@ -19,6 +19,7 @@ std::string lower(std::string s) {
 MediaType parse_media_type(std::string_view content_type) {
   std::map<std::string, std::string> params;
   MediaType m;
+  m.header = std::string(content_type);
   m.type = lower(httplib::detail::extract_media_type(std::string(content_type), &params));
   for (const auto &[key, value] : params)
     if (lower(key) == "charset")

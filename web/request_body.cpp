@@ -76,7 +76,7 @@ std::variant<std::string, BodyRefusal> utf8_of(std::string bytes, const std::str
 }
 
 struct FormText {
-  std::string text, lang, source;
+  std::string text, lang, source, content_type;
 };
 
 std::variant<FormText, BodyRefusal> from_multipart(const std::vector<FormPart> &parts,
@@ -118,6 +118,11 @@ std::variant<FormText, BodyRefusal> from_multipart(const std::vector<FormPart> &
   std::string cs =
       text->is_file() ? parse_media_type(text->content_type).charset : part_charset(*text, charset);
   out.source = text->is_file() ? "file " + text->filename : "field " + name;
+  auto part_type = parse_media_type(text->content_type);
+  out.content_type = !text->is_file()             ? "text/plain; charset=utf-8"
+                     : !part_type.charset.empty() ? part_type.as_utf8()
+                     : part_type.type.empty()     ? "application/octet-stream"
+                                                  : text->content_type;
   auto converted = utf8_of(text->content, cs, "the " + out.source);
   if (auto *refusal = std::get_if<BodyRefusal>(&converted))
     return *refusal;
@@ -177,6 +182,7 @@ std::variant<FormText, BodyRefusal> from_urlencoded(const MediaType &type, const
     return refuse(400, "the form has " + std::to_string(n) + " fields \"" + name + "\"; send one");
   FormText out;
   out.source = "field " + name;
+  out.content_type = "text/plain; charset=utf-8";
   auto converted = utf8_of(params.find(name)->second, charset, "the field " + name);
   if (auto *refusal = std::get_if<BodyRefusal>(&converted))
     return *refusal;
@@ -190,7 +196,7 @@ std::variant<FormText, BodyRefusal> from_urlencoded(const MediaType &type, const
 
 DecodedBody decode_body(const MediaType &type, std::string raw, std::vector<FormPart> parts,
                         const std::string &query_lang, const BodyRules &rules) {
-  RequestText out{{}, query_lang, "body"};
+  RequestText out{{}, query_lang, "body", type.header};
   if (rules.form_field.empty()) {
     out.text = std::move(raw);
     return out;
@@ -210,14 +216,18 @@ DecodedBody decode_body(const MediaType &type, std::string raw, std::vector<Form
     if (!j)
       return refuse(400, j.error().message());
     out.lang = std::move(j->lang);
-    form = FormText{std::move(j->text), {}, "body"};
+    form = FormText{std::move(j->text), {}, "body", "text/plain; charset=utf-8"};
   } else {
     std::string what = "the body";
     auto converted = type.is_text() ? utf8_of(std::move(raw), type.charset, what)
                                     : std::variant<std::string, BodyRefusal>(std::move(raw));
     if (auto *refusal = std::get_if<BodyRefusal>(&converted))
       return *refusal;
-    form = FormText{std::move(std::get<std::string>(converted)), {}, "body"};
+    bool converted_text = type.is_text() && !type.charset.empty();
+    form = FormText{std::move(std::get<std::string>(converted)),
+                    {},
+                    "body",
+                    converted_text ? type.as_utf8() : type.header};
   }
   if (auto *refusal = std::get_if<BodyRefusal>(&form))
     return *refusal;
@@ -227,6 +237,7 @@ DecodedBody decode_body(const MediaType &type, std::string raw, std::vector<Form
                            "\" in the body; send one");
   out.text = std::move(f.text);
   out.source = std::move(f.source);
+  out.content_type = std::move(f.content_type);
   if (!f.lang.empty())
     out.lang = std::move(f.lang);
   if (static_cast<int64_t>(out.text.size()) > rules.max_bytes)

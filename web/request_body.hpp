@@ -60,6 +60,10 @@ struct RequestText {
   std::string text;
   std::string lang;
   std::string source; // for the log: "body", "field text", "file letter.txt"
+  // What the text is, for the command: the request's own Content-Type when
+  // the body passes as it came; "<type>; charset=utf-8" once converted or
+  // taken from a form; an uploaded file's own type.
+  std::string content_type;
 };
 
 // The answer the web gives instead, and why.

@@ -89,6 +89,17 @@ bool WebServer::Impl::early_refusal(const httplib::Request &req, httplib::Respon
     return refuse(415, "Content-Encoding " + enc + " is not accepted; send the body as is");
   if (req.get_header_value_u64("Content-Length") > static_cast<uint64_t>(cfg.max_body_bytes))
     return refuse(413, "body over MAX_BODY_BYTES=" + std::to_string(cfg.max_body_bytes) + " bytes");
+  // cpp-httplib reads a multipart/form-data body only as parts; a processor
+  // that takes forms undecoded (PROC_FORM_FIELD empty) gets the bytes as they
+  // came, so httplib is shown another type (the request is its own object,
+  // handed here as const), and the handlers go by the one the client sent.
+  if (ctx.content_type.empty()) // this runs twice for a request that expects 100-continue
+    ctx.content_type = req.get_header_value("Content-Type");
+  if (cfg.form_field.empty() && req.is_multipart_form_data()) {
+    auto &headers = const_cast<httplib::Request &>(req).headers;
+    headers.erase("Content-Type");
+    headers.emplace("Content-Type", "application/octet-stream");
+  }
   // A method the path does not take, or a path that is not there.
   auto not_here = [&] {
     if (it == refusals.end())

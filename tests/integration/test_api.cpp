@@ -149,7 +149,7 @@ TEST(Api, TheWorkerChecksTheLangItselfAndNeverTrustsTheWire) {
   auto ask = [&](const std::string &lang) {
     return fifogate::exchange(
         cfg, readers, cfg.channel(0), fifogate::Deadline::in(fifogate::Millis(3000)),
-        fifogate::RequestId::random(), "color\n", fifogate::RequestOptions{lang});
+        fifogate::RequestId::random(), "color\n", fifogate::RequestOptions{lang, {}, 0});
   };
   for (const std::string &lang : std::vector<std::string>{"../x", "en;rm", "-d", "xx",
                                                           std::string(40, 'a'), "en_US\nlang=de"}) {

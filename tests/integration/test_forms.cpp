@@ -292,3 +292,33 @@ TEST_F(Forms, ABrowsersFormGetsThePageWithTheResult) {
   EXPECT_NE(page.body.find("<form id=\"form\" method=\"post\" action=\"check\">"),
             std::string::npos);
 }
+
+// The command learns what its input is from FIFOGATE_CONTENT_TYPE.
+TEST(FormsContentType, TheCommandIsToldWhatTheBodyIs) {
+  const std::string say = "sh -c 'cat >/dev/null; printf %s \"${FIFOGATE_CONTENT_TYPE-unset}\"'";
+  Stack s(Env{{"PROC_COMMAND", say}});
+  s.start_processor();
+  s.start_web();
+  EXPECT_EQ(post_as(s, "/process", "text/markdown", "# hi").body, "text/markdown");
+  EXPECT_EQ(s.post("x").body, "unset") << "no Content-Type, no variable";
+  EXPECT_EQ(post_as(s, "/process", "application/x-www-form-urlencoded", "text=a").body,
+            "text/plain; charset=utf-8");
+  EXPECT_EQ(post_as(s, "/process", "text/csv; charset=latin1", "a,b").body,
+            "text/csv; charset=utf-8");
+  EXPECT_EQ(post_as(s, "/process", "multipart/form-data; boundary=xYzZy",
+                    multipart({{"f", "t.csv", "text/csv", "a,b"}}))
+                .body,
+            "text/csv");
+  EXPECT_EQ(post_as(s, "/process", "multipart/form-data; boundary=xYzZy",
+                    multipart({{"f", "blob", "", "a,b"}}))
+                .body,
+            "application/octet-stream");
+  // Forms passed as they came keep their own type, boundary and all.
+  Stack raw(Env{{"PROC_COMMAND", say}, {"PROC_FORM_FIELD", ""}});
+  raw.start_processor();
+  raw.start_web();
+  EXPECT_EQ(post_as(raw, "/process", "multipart/form-data; boundary=xYzZy",
+                    multipart({{"text", "", "", "a"}}))
+                .body,
+            "multipart/form-data; boundary=xYzZy");
+}

@@ -76,12 +76,21 @@ TEST(WorkerInfo, ParsesKeyValueLines) {
 }
 
 TEST(BeginOptions, WhatTheWebSendsIsWhatTheWorkerReads) {
-  EXPECT_EQ(begin_payload(12, {}), "len=12");
-  EXPECT_EQ(begin_payload(12, RequestOptions{"en_GB"}), "len=12\nlang=en_GB");
-  EXPECT_EQ(parse_begin_options(begin_payload(12, RequestOptions{"en_GB"})).lang, "en_GB");
-  EXPECT_EQ(parse_begin_options("len=3").lang, "");
-  EXPECT_EQ(parse_begin_options("len=3\nfuture=1\nlang=de\n").lang, "de")
+  EXPECT_EQ(encode_begin_options(BeginOptions{{}, {}, 12}), "len=12");
+  BeginOptions o{"en_GB", "text/plain; charset=utf-8", 12};
+  EXPECT_EQ(encode_begin_options(o), "len=12\nlang=en_GB\ncontent_type=text/plain; charset=utf-8");
+  auto back = decode_begin_options(encode_begin_options(o));
+  EXPECT_EQ(back.lang, "en_GB");
+  EXPECT_EQ(back.content_type, "text/plain; charset=utf-8");
+  EXPECT_EQ(back.body_len, 12u);
+  EXPECT_EQ(decode_begin_options("len=3").lang, "");
+  EXPECT_EQ(decode_begin_options("len=3\nfuture=1\nlang=de\n").lang, "de")
       << "unknown keys are skipped";
+  // A Content-Type that cannot travel in one printable line stays behind, on
+  // either side: it can never add an option of its own.
+  EXPECT_EQ(encode_begin_options(BeginOptions{{}, "a\nlang=xx", 1}), "len=1");
+  EXPECT_EQ(encode_begin_options(BeginOptions{{}, std::string(300, 'a'), 1}), "len=1");
+  EXPECT_EQ(decode_begin_options("len=1\ncontent_type=\x01x").content_type, "");
 }
 
 TEST(BeginOptions, TheDictionaryGoesLastIntoArgv) {

@@ -1,0 +1,29 @@
+#pragma once
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace fifogate {
+
+// The options a request's begin record carries, from the web to the worker:
+// its payload is "len=<N>" (the body's length), then one "key=value" line per
+// option set. Unknown keys are ignored, so a newer web can talk to an older
+// worker. Nothing here is trusted by the worker before it checks it.
+struct BeginOptions {
+  std::string lang;         // a dictionary name; empty: the command as configured
+  std::string content_type; // the request's Content-Type; empty when it had none
+  uint64_t body_len = 0;    // set by the exchange from the body it sends
+};
+
+// The longest Content-Type that is passed on; a longer one is not.
+constexpr size_t kMaxContentTypeBytes = 256;
+
+// A value that can travel in one option line: printable ASCII, no newline.
+bool fits_begin_option(std::string_view value, size_t max_bytes);
+
+// A Content-Type that does not fit a line is left out. The web has checked
+// lang (a dictionary name) before.
+std::string encode_begin_options(const BeginOptions &o);
+BeginOptions decode_begin_options(std::string_view payload);
+
+} // namespace fifogate
