@@ -7,8 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
-cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release -DFIFOGATE_TESTS=OFF >/dev/null
-cmake --build build-release -j"$(nproc)"
+cmake --preset release >/dev/null
+cmake --build --preset release -j"$(nproc)"
 
 dir=${FIFOGATE_DIR:-$PWD/.run/fifogate}
 mkdir -p "$dir"

@@ -16,21 +16,18 @@ echo "=== clang-format"
 { git ls-files '*.cpp' '*.hpp' 2>/dev/null || find common processor web tests bench -name '*.[ch]pp'; } |
   xargs clang-format --dry-run -Werror
 
-suite() { # name, cmake args...
-  local dir=$1
-  shift
-  echo "=== $dir: $*"
-  cmake -S . -B "$dir" -DFIFOGATE_WERROR=ON "$@" >/dev/null
-  cmake --build "$dir" -j"$jobs"
-  (cd "$dir" && ctest --output-on-failure -j"$jobs" --timeout 120)
+suite() { # a preset of CMakePresets.json: its build directory, options and test settings
+  echo "=== preset $1"
+  cmake --preset "$1" >/dev/null
+  cmake --build --preset "$1" -j"$jobs"
+  ctest --preset "$1" -j"$jobs"
 }
 
-# Only here: the page in headless Chromium (tests/browser/), not again under the sanitizers.
-suite build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFIFOGATE_BROWSER_TEST=ON
-suite build-asan -DCMAKE_BUILD_TYPE=Debug -DFIFOGATE_SANITIZE=address,undefined
+# Only in dev: the page in headless Chromium (tests/browser/), not again under the sanitizers.
+suite dev
+suite asan
 # The web is the threaded part; the processor runs under it as well.
-TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$PWD/tests/tsan.supp" \
-  suite build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFIFOGATE_SANITIZE=thread
+suite tsan
 
 echo "=== compose end-to-end"
 set +e
