@@ -13,7 +13,6 @@ Result<void> WarmCommand::ensure_started(const Deadline &deadline, int stop_fd) 
   if (!c)
     return c.error();
   child_.emplace(std::move(*c));
-  ++restarts_;
   served_ = 0;
   // The banner comes first and only once; each answer repeats it so that warm
   // answers are byte-identical to a fresh `aspell -a`.

@@ -33,7 +33,6 @@ public:
   void retire(const std::string &why);
   // Counts a completed request; retires the command at the request limit.
   void served_one();
-  int64_t restarts() const { return restarts_; }
 
 private:
   Result<void> learn_aspell_mode(const Deadline &deadline, int stop_fd);
@@ -46,7 +45,7 @@ private:
   std::string sentinel_;
   bool restart_each_ = false; // aspell in a mode whose filters cannot be reset
   bool warned_mode_ = false;
-  int64_t served_ = 0, restarts_ = 0;
+  int64_t served_ = 0;
 };
 
 } // namespace fifogate

@@ -421,17 +421,4 @@ bool is_alive(pid_t pid) {
   return rp != std::string::npos && rp + 2 < st.size() && st[rp + 2] != 'Z';
 }
 
-std::vector<pid_t> pids_matching(const std::string &needle) {
-  std::vector<pid_t> out;
-  for (auto &[p, stat] : all_procs()) {
-    std::string cmd = read_file("/proc/" + std::to_string(p) + "/cmdline");
-    for (auto &c : cmd)
-      if (c == '\0')
-        c = ' ';
-    if (cmd.find(needle) != std::string::npos && p != ::getpid())
-      out.push_back(p);
-  }
-  return out;
-}
-
 } // namespace fgtest

@@ -121,8 +121,6 @@ std::string gpl3();
 int count_fds(pid_t pid);
 // Direct children of a process (from /proc).
 std::vector<pid_t> children_of(pid_t pid);
-// Processes whose command line contains `needle`.
-std::vector<pid_t> pids_matching(const std::string &needle);
 // Running and not a zombie.
 bool is_alive(pid_t pid);
 // Polls `cond` until true or timeout.

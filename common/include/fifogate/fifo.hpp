@@ -38,7 +38,6 @@ public:
   static Result<FifoReader> open(const std::string &path);
   int fd() const { return fd_.get(); }
   Result<void> renew();
-  void close() { fd_.reset(); }
 
 private:
   FifoReader(std::string path, UniqueFd fd) : path_(std::move(path)), fd_(std::move(fd)) {}
