@@ -2,6 +2,7 @@
 #include "fifogate/config.hpp"
 #include "fifogate/file_lock.hpp"
 #include "fifogate/log.hpp"
+#include "fifogate/worker_info.hpp"
 #include "worker.hpp"
 #include <csignal>
 #include <cstring>
@@ -28,11 +29,10 @@ Exit codes: 0 stopped by signal, 100 bad usage or configuration, 111 system erro
 // The host name a worker's life-lock file names it by ("worker=HOST:PID").
 std::string host_of_owner(const std::string &owner_path) {
   std::ifstream f(owner_path);
-  std::string line;
-  if (!std::getline(f, line) || line.rfind("worker=", 0) != 0)
-    return {};
-  auto colon = line.rfind(':');
-  return colon == std::string::npos ? std::string() : line.substr(7, colon - 7);
+  std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  std::string worker = fifogate::parse_worker_info(0, text).worker;
+  auto colon = worker.rfind(':');
+  return colon == std::string::npos ? std::string() : worker.substr(0, colon);
 }
 
 // Healthy when a processor of this host (in Compose: of this container) holds

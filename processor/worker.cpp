@@ -3,6 +3,7 @@
 #include "fifogate/fifo.hpp"
 #include "fifogate/file_lock.hpp"
 #include "fifogate/log.hpp"
+#include "fifogate/worker_info.hpp"
 #include "request_runner.hpp"
 #include "warm_command.hpp"
 #include <fcntl.h>
@@ -124,10 +125,7 @@ int serve(const Config &cfg, int stop_fd) {
   std::string name = worker_name();
   // What the web shows in GET /version and /languages; it lives in another
   // container, so this file in the shared directory is how it learns.
-  std::string info = "worker=" + name + "\nversion=" FIFOGATE_VERSION "\nlangs=";
-  for (size_t i = 0; i < dictionaries.size(); ++i)
-    info += (i ? "," : "") + dictionaries[i];
-  info += "\n";
+  std::string info = encode_worker_info(WorkerInfo{0, name, FIFOGATE_VERSION, dictionaries});
   if (::ftruncate(owner->fd(), 0) != 0 || ::pwrite(owner->fd(), info.data(), info.size(), 0) < 0)
     say("warning: cannot record worker info in " + ch.owner_lock_path());
 

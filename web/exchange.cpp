@@ -5,6 +5,7 @@
 #include "fifogate/frame.hpp"
 #include "fifogate/log.hpp"
 #include "fifogate/record_batcher.hpp"
+#include "fifogate/worker_info.hpp"
 #include <atomic>
 #include <fcntl.h>
 #include <optional>
@@ -80,12 +81,7 @@ public:
   std::string name() const {
     if (!identity_)
       return {};
-    const std::string &identity = *identity_;
-    auto p = identity.find("worker=");
-    if (p == std::string::npos)
-      return {};
-    auto e = identity.find('\n', p);
-    return identity.substr(p + 7, e == std::string::npos ? std::string::npos : e - p - 7);
+    return parse_worker_info(0, *identity_).worker;
   }
 
 private:

@@ -29,33 +29,6 @@ std::string read_info_file(const std::string &path) {
 
 } // namespace
 
-WorkerInfo parse_worker_info(int slot, std::string_view text) {
-  WorkerInfo info;
-  info.slot = slot;
-  while (!text.empty()) {
-    size_t nl = text.find('\n');
-    std::string_view line = text.substr(0, nl);
-    text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
-    size_t eq = line.find('=');
-    if (eq == std::string_view::npos)
-      continue;
-    std::string_view key = line.substr(0, eq), value = line.substr(eq + 1);
-    if (key == "worker") {
-      info.worker = std::string(value);
-    } else if (key == "version") {
-      info.version = std::string(value);
-    } else if (key == "langs") {
-      while (!value.empty()) {
-        size_t comma = value.find(',');
-        if (comma != 0)
-          info.langs.emplace_back(value.substr(0, comma));
-        value.remove_prefix(comma == std::string_view::npos ? value.size() : comma + 1);
-      }
-    }
-  }
-  return info;
-}
-
 std::vector<WorkerInfo> read_worker_infos(const Config &cfg, const std::vector<int> &slots) {
   std::vector<WorkerInfo> out;
   out.reserve(slots.size());

@@ -75,6 +75,19 @@ TEST(WorkerInfo, ParsesKeyValueLines) {
   EXPECT_TRUE(parse_worker_info(0, "").worker.empty());
 }
 
+TEST(WorkerInfo, WhatTheWorkerWritesIsWhatTheWebReads) {
+  WorkerInfo w{0, "host:7", "1.2.3", {"de", "en_US"}};
+  EXPECT_EQ(encode_worker_info(w), "worker=host:7\nversion=1.2.3\nlangs=de,en_US\n");
+  auto back = parse_worker_info(5, encode_worker_info(w));
+  EXPECT_EQ(back.slot, 5);
+  EXPECT_EQ(back.worker, "host:7");
+  EXPECT_EQ(back.version, "1.2.3");
+  EXPECT_EQ(back.langs, w.langs);
+  // A value cannot add a key of its own.
+  auto odd = parse_worker_info(0, encode_worker_info(WorkerInfo{0, "h:1\nversion=evil", "1", {}}));
+  EXPECT_EQ(odd.version, "1");
+}
+
 TEST(BeginOptions, WhatTheWebSendsIsWhatTheWorkerReads) {
   EXPECT_EQ(encode_begin_options(BeginOptions{{}, {}, 12}), "len=12");
   BeginOptions o{"en_GB", "text/plain; charset=utf-8", 12};

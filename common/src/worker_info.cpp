@@ -1,0 +1,53 @@
+#include "fifogate/worker_info.hpp"
+
+namespace fifogate {
+
+namespace {
+
+// A value stays on its line: a newline in it would start another key.
+std::string one_line(std::string_view v) {
+  std::string out(v);
+  for (char &c : out)
+    if (c == '\n' || c == '\r')
+      c = ' ';
+  return out;
+}
+
+} // namespace
+
+std::string encode_worker_info(const WorkerInfo &info) {
+  std::string out =
+      "worker=" + one_line(info.worker) + "\nversion=" + one_line(info.version) + "\nlangs=";
+  for (size_t i = 0; i < info.langs.size(); ++i)
+    out += (i ? "," : "") + one_line(info.langs[i]);
+  return out + "\n";
+}
+
+WorkerInfo parse_worker_info(int slot, std::string_view text) {
+  WorkerInfo info;
+  info.slot = slot;
+  while (!text.empty()) {
+    size_t nl = text.find('\n');
+    std::string_view line = text.substr(0, nl);
+    text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
+    size_t eq = line.find('=');
+    if (eq == std::string_view::npos)
+      continue;
+    std::string_view key = line.substr(0, eq), value = line.substr(eq + 1);
+    if (key == "worker") {
+      info.worker = std::string(value);
+    } else if (key == "version") {
+      info.version = std::string(value);
+    } else if (key == "langs") {
+      while (!value.empty()) {
+        size_t comma = value.find(',');
+        if (comma != 0)
+          info.langs.emplace_back(value.substr(0, comma));
+        value.remove_prefix(comma == std::string_view::npos ? value.size() : comma + 1);
+      }
+    }
+  }
+  return info;
+}
+
+} // namespace fifogate
