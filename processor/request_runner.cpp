@@ -50,7 +50,7 @@ public:
       : cfg_(cfg), ch_(ch), in_(in), warm_(warm), facts_(facts),
         options_(decode_begin_options(begin.payload)), argv_(cfg.command), id_(begin.id),
         start_(Clock::now()), deadline_(start_ + Millis(cfg.timeout_ms)),
-        hard_deadline_(start_ + Millis(cfg.timeout_ms + Config::kWebGraceMs + 1000)),
+        hard_deadline_(start_ + Millis(cfg.worker_hard_deadline_ms())),
         ispell_(cfg.protocol == Protocol::ispell) {
     result_.status.id = id_;
     result_.status.worker = std::move(worker);

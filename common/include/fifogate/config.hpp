@@ -54,8 +54,12 @@ struct Config {
   Channel channel(int slot) const;
   // Slot 0's life lock (the only one when a single processor runs).
   std::string owner_lock_path() const { return channel(0).owner_lock_path(); }
-  // How long the web waits for the whole exchange once the request is sent.
+  // The deadlines of one request, the one rule web and worker share: the
+  // command gets timeout_ms; the web waits for the whole exchange 2 s
+  // longer (the worker's status comes after the command's end); the worker
+  // drops the request a second after the web has given up on it.
   int64_t web_exchange_ms() const { return timeout_ms + kWebGraceMs; }
+  int64_t worker_hard_deadline_ms() const { return web_exchange_ms() + 1000; }
   static constexpr int64_t kWebGraceMs = 2000;
 };
 
