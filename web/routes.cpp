@@ -21,6 +21,36 @@ bool needs_token(const std::string &path) {
 constexpr const char *kExposedHeaders =
     "X-Request-Id, X-Outcome, X-Exit-Code, X-Signal, Retry-After";
 
+// What cpp-httplib refused before any route ran, said so the client can fix it.
+std::string edge_refusal(int status) {
+  std::string why;
+  switch (status) {
+  case 400:
+    why = "the request is not valid HTTP/1.1 (its request line or a header)";
+    break;
+  case 413:
+    why = "the request is too large";
+    break;
+  case 414:
+    why = "the request target is over " + std::to_string(CPPHTTPLIB_REQUEST_URI_MAX_LENGTH) +
+          " bytes";
+    break;
+  case 416:
+    why = "the Range asked for cannot be served";
+    break;
+  case 431:
+    why = "a header is over " + std::to_string(CPPHTTPLIB_HEADER_MAX_LENGTH) +
+          " bytes, or there are over " + std::to_string(CPPHTTPLIB_HEADER_MAX_COUNT) + " headers";
+    break;
+  case 505:
+    why = "only HTTP/1.0 and HTTP/1.1 are served";
+    break;
+  default:
+    why = "the request was refused";
+  }
+  return "HTTP " + std::to_string(status) + ": " + why;
+}
+
 } // namespace
 
 bool takes_body(std::string_view method, std::string_view path) {
@@ -206,7 +236,7 @@ void WebServer::Impl::routes() {
     if (res.status == 404)
       text_error(res, 404, "no such path: " + req.path);
     else if (res.body.empty())
-      text_error(res, res.status, "HTTP " + std::to_string(res.status));
+      text_error(res, res.status, edge_refusal(res.status));
   });
   svr.set_exception_handler([this](const httplib::Request &req, httplib::Response &res,
                                    std::exception_ptr ep) {

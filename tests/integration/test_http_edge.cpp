@@ -234,7 +234,12 @@ TEST_F(HttpEdge, JunkBytesAre400AndTheServerCarriesOn) {
 }
 
 TEST_F(HttpEdge, GarbageRequestLines) {
-  EXPECT_EQ(http_raw(s.port(), "\x16\x03\x01 not http at all\r\n\r\n").status, 400);
+  auto tls = http_raw(s.port(), "\x16\x03\x01 not http at all\r\n\r\n");
+  EXPECT_EQ(tls.status, 400);
+  EXPECT_NE(tls.body.find("not valid HTTP/1.1"), std::string::npos) << "says why: " << tls.body;
+  auto long_target = http_raw(s.port(), "GET /" + std::string(9000, 'a') + " HTTP/1.1\r\n\r\n");
+  EXPECT_EQ(long_target.status, 414);
+  EXPECT_NE(long_target.body.find("over 8192 bytes"), std::string::npos) << long_target.body;
   http_raw(s.port(), "", milliseconds(100)); // connect and close
   EXPECT_EQ(http_get(s.port(), "/").status, 200);
 }
