@@ -4,8 +4,8 @@
 
 namespace fifogate {
 
-// The one table from "how the exchange ended" to an HTTP answer. The README
-// repeats it; tests check it row by row.
+// The one table from "how the exchange ended" to an HTTP answer.
+// docs/design.md repeats it; tests check it row by row.
 struct HttpVerdict {
   int status;
   std::string reason;    // one line for the client and the log

@@ -1,4 +1,5 @@
 #include "fifogate/config.hpp"
+#include <fstream>
 #include <gtest/gtest.h>
 #include <map>
 
@@ -140,4 +141,31 @@ TEST(Config, FormFieldSetButEmptyMeansFormsPassUndecoded) {
   auto bad = config_from(env_of({{"PROC_FORM_FIELD", "my text"}}));
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.error().message().find("PROC_FORM_FIELD"), std::string::npos);
+}
+
+// The README's configuration table names every variable the configuration
+// reads, each once: checked here, not by hand.
+TEST(Config, TheReadmeTableNamesEveryVariable) {
+  std::ifstream f(std::string(FIFOGATE_SOURCE_DIR) + "/README.md");
+  ASSERT_TRUE(f) << "README.md not found";
+  std::map<std::string, int> in_table;
+  for (std::string line; std::getline(f, line);) {
+    if (line.rfind("| `", 0) != 0)
+      continue;
+    auto end = line.find('`', 3);
+    std::string name = line.substr(3, end - 3);
+    if (!name.empty() && name.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ_") == std::string::npos)
+      ++in_table[name];
+  }
+  std::vector<std::string> asked;
+  auto c = config_from([&](const std::string &k) -> std::optional<std::string> {
+    asked.push_back(k);
+    return std::nullopt;
+  });
+  ASSERT_TRUE(c.ok());
+  for (const auto &name : asked) {
+    if (name == "WEB_QUEUE")
+      continue;
+    EXPECT_EQ(in_table[name], 1) << "README's configuration table and " << name;
+  }
 }
