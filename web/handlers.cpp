@@ -90,7 +90,7 @@ WebServer::Impl::Body WebServer::Impl::read_body(const httplib::Request &req,
     });
   }
   auto &ctx = RequestContext::current();
-  ctx.bytes_in = static_cast<int64_t>(b.bytes.size());
+  ctx.bytes_in = static_cast<int64_t>(as_parts ? parts.bytes() : b.bytes.size());
   ctx.body_complete = read_ok && !too_big;
   if (ctx.read_from_socket)
     ctx.wait_from = Clock::now(); // the time the client took is not the wait for a worker

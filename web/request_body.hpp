@@ -32,6 +32,7 @@ public:
   bool on_content(const char *data, size_t len);
   // Why collecting stopped early (empty while it has not).
   const std::string &overflow() const { return overflow_; }
+  size_t bytes() const { return bytes_; } // the parts' contents, headers not counted
   std::vector<FormPart> take() { return std::move(parts_); }
 
 private:

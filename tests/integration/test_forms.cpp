@@ -94,7 +94,10 @@ TEST_F(Forms, AnUploadedFileOrAMultipartFieldIsTheText) {
   auto a = curl(s, "/process", {"-F", "file=@" + s.dir() + "/letter.txt"});
   EXPECT_EQ(a.status, 200) << a.body;
   EXPECT_EQ(a.body, plain.body);
-  EXPECT_NE(s.web_log().find("from=\"file letter.txt\""), std::string::npos) << s.web_log();
+  EXPECT_NE(s.web_log().find("in=" + std::to_string(kText.size()) + "B out=" +
+                             std::to_string(plain.body.size()) + "B from=\"file letter.txt\""),
+            std::string::npos)
+      << s.web_log();
   a = curl(s, "/process", {"-F", "text=" + kText});
   EXPECT_EQ(a.body, plain.body);
   // What a browser sends for a form with a text box and a file input left
