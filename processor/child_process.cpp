@@ -7,7 +7,6 @@
 #include "fifogate/fd_io.hpp"
 #include <boost/process/args.hpp>
 #include <boost/process/child.hpp>
-#include <boost/process/env.hpp>
 #include <boost/process/exe.hpp>
 #include <boost/process/extend.hpp>
 #include <boost/process/posix.hpp>
@@ -17,6 +16,7 @@
 #include <linux/close_range.h>
 #include <map>
 #include <mutex>
+#include <string_view>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -31,8 +31,32 @@ namespace {
 
 // on_exec_setup runs in the vfork child, on the worker's memory, between vfork
 // and exec: plain syscalls only, no allocation, no locks.
+// The child's environment: the processor's own with LC_ALL=C.UTF-8 and
+// `extra` put in (an empty value takes the variable out). Built here, not
+// with boost::process::environment, whose lookup in Boost 1.74 reads past
+// the end of every entry shorter than the name it looks for.
+std::vector<std::string> child_environment(char **own,
+                                           const std::map<std::string, std::string> &extra) {
+  std::map<std::string, std::string> set = extra;
+  set["LC_ALL"] = "C.UTF-8";
+  std::vector<std::string> out;
+  for (char **e = own; e && *e; ++e) {
+    std::string_view entry(*e);
+    auto eq = entry.find('=');
+    if (eq != std::string_view::npos && set.count(std::string(entry.substr(0, eq))))
+      continue;
+    out.emplace_back(entry);
+  }
+  for (const auto &[name, value] : set)
+    if (!value.empty())
+      out.push_back(name + "=" + value);
+  return out;
+}
+
 struct ChildSetup : bp::extend::handler {
   int in, out, err;
+  char **envp = nullptr; // the child's environment, owned by the caller
+  template <class Executor> void on_setup(Executor &exec) const { exec.env = envp; }
   // A child whose exec failed has already exited; Boost reports the error but
   // does not reap it.
   template <class Executor> void on_error(Executor &exec, const std::error_code &) const {
@@ -128,25 +152,22 @@ Result<ChildProcess> ChildProcess::spawn(const std::vector<std::string> &argv,
   ChildProcess cp;
   std::vector<std::string> args(argv.begin() + 1, argv.end());
   std::error_code ec;
-  bp::environment child_env = boost::this_process::environment();
-  child_env["LC_ALL"] = "C.UTF-8";
-  for (const auto &[name, value] : env) {
-    if (value.empty())
-      child_env.erase(name);
-    else
-      child_env[name] = value;
-  }
+  std::vector<std::string> child_env = child_environment(::environ, env);
+  std::vector<char *> envp;
+  for (auto &e : child_env)
+    envp.push_back(e.data());
+  envp.push_back(nullptr);
   ChildSetup setup;
+  setup.envp = envp.data();
   setup.in = in->first.get();
   setup.out = out->second.get();
   setup.err = err->second.get();
 #ifndef __SANITIZE_THREAD__
-  cp.impl_->child =
-      bp::child(bp::exe = exe, bp::args = args, child_env, setup, bp::posix::use_vfork, ec);
+  cp.impl_->child = bp::child(bp::exe = exe, bp::args = args, setup, bp::posix::use_vfork, ec);
 #else
   // TSan turns vfork into fork, and Boost's vfork path learns of a failed exec
   // only through the memory vfork shares: keep its fork path (error pipe) there.
-  cp.impl_->child = bp::child(bp::exe = exe, bp::args = args, child_env, setup, ec);
+  cp.impl_->child = bp::child(bp::exe = exe, bp::args = args, setup, ec);
 #endif
   if (ec)
     return Error::sys("spawn " + exe.string(), ec.value());

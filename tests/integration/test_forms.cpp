@@ -316,6 +316,11 @@ TEST(FormsContentType, TheCommandIsToldWhatTheBodyIs) {
                     multipart({{"f", "blob", "", "a,b"}}))
                 .body,
             "application/octet-stream");
+  // The rest of the environment is the processor's, with LC_ALL=C.UTF-8.
+  Stack env(Env{{"PROC_COMMAND", "sh -c 'cat >/dev/null; printf %s/%s \"$LC_ALL\" \"$MARK\"'"}});
+  env.start_processor({{"LC_ALL", "C"}, {"MARK", "kept"}});
+  env.start_web();
+  EXPECT_EQ(post_as(env, "/process", "text/plain", "x").body, "C.UTF-8/kept");
   // Forms passed as they came keep their own type, boundary and all.
   Stack raw(Env{{"PROC_COMMAND", say}, {"PROC_FORM_FIELD", ""}});
   raw.start_processor();
