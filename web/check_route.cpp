@@ -23,13 +23,15 @@ const char *page_security_policy() {
          "connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'";
 }
 
-void WebServer::Impl::page_answer(httplib::Response &res, int status, PageContent content) {
+void WebServer::Impl::page_answer(httplib::Response &res, int status, PageContent content,
+                                  bool with_languages) {
   if (status != 200 && RequestContext::current().reason.empty())
     RequestContext::current().reason = content.error;
-  if (status == 503)
+  if (status == 503 && !res.has_header("Retry-After"))
     res.set_header("Retry-After", "1");
   content.request_id = RequestContext::current().id.hex();
-  content.languages = installed_languages(live_workers());
+  if (with_languages)
+    content.languages = installed_languages(live_workers());
   res.status = status;
   res.set_header("Content-Security-Policy", page_security_policy());
   res.set_content(render_page(fifogate_index_html, content), "text/html; charset=utf-8");

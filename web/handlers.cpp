@@ -60,8 +60,8 @@ ExchangeResult WebServer::Impl::dispatch_once(const RequestId &id, std::string_v
 
 namespace {
 constexpr const char *kMalformedForm =
-    "the multipart/form-data body is not well-formed (no boundary parameter, a part without a "
-    "name, or no closing boundary)";
+    "the multipart/form-data body is not well-formed (no boundary parameter or one over 70 "
+    "characters, a part without a name, or no closing boundary)";
 } // namespace
 
 WebServer::Impl::Body WebServer::Impl::read_body(const httplib::Request &req,
@@ -69,43 +69,28 @@ WebServer::Impl::Body WebServer::Impl::read_body(const httplib::Request &req,
   Body b;
   bool too_big = false;
   size_t cap = static_cast<size_t>(cfg.max_body_bytes);
-  // cpp-httplib reads a multipart/form-data body only as parts (and knows
-  // only that spelling of the type; other spellings are split below).
-  bool as_parts = !cfg.form_field.empty() && req.is_multipart_form_data();
-  FormParts parts(cap);
-  bool read_ok;
-  if (as_parts) {
-    read_ok = reader([&](const httplib::FormData &h) { return parts.on_header(h); },
-                     [&](const char *data, size_t len) { return parts.on_content(data, len); });
-  } else {
-    if (auto cl = req.get_header_value_u64("Content-Length"); cl > 0 && cl <= cap)
-      b.bytes.reserve(static_cast<size_t>(cl));
-    read_ok = reader([&](const char *data, size_t len) {
-      if (b.bytes.size() + len > cap) {
-        too_big = true;
-        return false; // stops reading: a chunked body cannot get past the limit
-      }
-      b.bytes.append(data, len);
-      return true;
-    });
-  }
+  // Always the bytes as they came (routes.cpp shows cpp-httplib a form's
+  // type as another): a multipart body is split below, once, whole.
+  if (auto cl = req.get_header_value_u64("Content-Length"); cl > 0 && cl <= cap)
+    b.bytes.reserve(static_cast<size_t>(cl));
+  bool read_ok = reader([&](const char *data, size_t len) {
+    if (b.bytes.size() + len > cap) {
+      too_big = true;
+      return false; // stops reading: a chunked body cannot get past the limit
+    }
+    b.bytes.append(data, len);
+    return true;
+  });
   auto &ctx = RequestContext::current();
-  ctx.bytes_in = static_cast<int64_t>(as_parts ? parts.bytes() : b.bytes.size());
+  ctx.bytes_in = static_cast<int64_t>(b.bytes.size());
   ctx.body_complete = read_ok && !too_big;
   if (ctx.read_from_socket)
     ctx.wait_from = Clock::now(); // the time the client took is not the wait for a worker
-  const std::string &why = ctx.read_failure;
-  too_big = too_big || parts.overflow().find("MAX_BODY_BYTES") != std::string::npos;
   if (too_big) {
     b.status = 413;
     b.error = "body over MAX_BODY_BYTES=" + std::to_string(cfg.max_body_bytes) + " bytes";
-  } else if (!read_ok && !parts.overflow().empty()) {
-    b.status = 400;
-    b.error = parts.overflow() + "; send the text in one field or one file";
-  } else if (!read_ok && as_parts && why.empty()) {
-    b.status = 400;
-    b.error = kMalformedForm;
   } else if (!read_ok) {
+    const std::string &why = ctx.read_failure;
     bool slow = why.find("WEB_BODY_") != std::string::npos;
     b.status = slow ? 408 : 400;
     b.error = "could not read the request body" + (why.empty() ? "" : ": " + why);
@@ -115,12 +100,12 @@ WebServer::Impl::Body WebServer::Impl::read_body(const httplib::Request &req,
     return b;
   }
   b.type = parse_media_type(ctx.content_type);
-  if (as_parts) {
-    b.parts = parts.take();
-  } else if (!cfg.form_field.empty() && b.type.is("multipart/form-data")) {
+  if (!cfg.form_field.empty() && b.type.is("multipart/form-data")) {
+    FormParts parts(cap);
     if (!split_form_parts(b.bytes, ctx.content_type, parts)) {
       b.status = 400;
-      b.error = parts.overflow().empty() ? kMalformedForm : parts.overflow();
+      b.error = parts.overflow().empty() ? kMalformedForm
+                                         : parts.overflow() + "; send one field or one file";
       return b;
     }
     b.parts = parts.take();

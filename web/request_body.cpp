@@ -29,7 +29,8 @@ bool FormParts::on_content(const char *data, size_t len) {
 
 bool split_form_parts(const std::string &body, const std::string &content_type, FormParts &out) {
   std::string boundary;
-  if (!httplib::detail::parse_multipart_boundary(content_type, boundary))
+  // RFC 2046: 1 to 70 characters; a longer one only makes the search slower.
+  if (!httplib::detail::parse_multipart_boundary(content_type, boundary) || boundary.size() > 70)
     return false;
   httplib::detail::FormDataParser parser;
   parser.set_boundary(std::move(boundary));
@@ -64,10 +65,13 @@ std::string part_charset(const FormPart &p, const std::string &form_charset) {
 
 // `bytes` as UTF-8, or the refusal naming what could not be converted.
 std::variant<std::string, BodyRefusal> utf8_of(std::string bytes, const std::string &charset,
-                                               const std::string &what) {
-  auto r = to_utf8(std::move(bytes), charset);
+                                               const std::string &what, int64_t max_bytes) {
+  auto r = to_utf8(std::move(bytes), charset, static_cast<size_t>(max_bytes));
   if (r)
     return std::move(*r);
+  if (r.error().code == E2BIG)
+    return refuse(413, what + " is over MAX_BODY_BYTES=" + std::to_string(max_bytes) +
+                           " bytes once converted to UTF-8");
   int status = r.error().code == EINVAL ? 415 : 400;
   return refuse(status,
                 what + ": charset " + charset + " " +
@@ -123,7 +127,7 @@ std::variant<FormText, BodyRefusal> from_multipart(const std::vector<FormPart> &
                      : !part_type.charset.empty() ? part_type.as_utf8()
                      : part_type.type.empty()     ? "application/octet-stream"
                                                   : text->content_type;
-  auto converted = utf8_of(text->content, cs, "the " + out.source);
+  auto converted = utf8_of(text->content, cs, "the " + out.source, rules.max_bytes);
   if (auto *refusal = std::get_if<BodyRefusal>(&converted))
     return *refusal;
   out.text = std::move(std::get<std::string>(converted));
@@ -174,7 +178,17 @@ std::variant<FormText, BodyRefusal> from_urlencoded(const MediaType &type, const
   if (auto it = params.find("_charset_"); it != params.end() && type.charset.empty())
     charset = parse_media_type("x/x; charset=" + it->second).charset;
   const std::string &name = rules.form_field;
-  size_t n = params.count(name);
+  // Counted in the body itself: the parsed list keeps identical pairs once.
+  size_t n = 0;
+  for (size_t at = 0; at <= raw.size();) {
+    size_t amp = raw.find('&', at);
+    std::string pair = raw.substr(at, amp == std::string::npos ? std::string::npos : amp - at);
+    if (httplib::decode_query_component(pair.substr(0, pair.find('='))) == name)
+      ++n;
+    if (amp == std::string::npos)
+      break;
+    at = amp + 1;
+  }
   if (n == 0)
     return refuse(400, "the form has no field \"" + name + "\"; send the text as " + name +
                            "=... (PROC_FORM_FIELD), or as the body with Content-Type text/plain");
@@ -183,7 +197,8 @@ std::variant<FormText, BodyRefusal> from_urlencoded(const MediaType &type, const
   FormText out;
   out.source = "field " + name;
   out.content_type = "text/plain; charset=utf-8";
-  auto converted = utf8_of(params.find(name)->second, charset, "the field " + name);
+  auto converted =
+      utf8_of(params.find(name)->second, charset, "the field " + name, rules.max_bytes);
   if (auto *refusal = std::get_if<BodyRefusal>(&converted))
     return *refusal;
   out.text = std::move(std::get<std::string>(converted));
@@ -197,12 +212,11 @@ std::variant<FormText, BodyRefusal> from_urlencoded(const MediaType &type, const
 DecodedBody decode_body(const MediaType &type, std::string raw, std::vector<FormPart> parts,
                         const std::string &query_lang, const BodyRules &rules) {
   RequestText out{{}, query_lang, "body", type.header};
-  if (rules.form_field.empty()) {
-    out.text = std::move(raw);
-    return out;
-  }
+  bool forms = !rules.form_field.empty(); // else forms pass as they came
   std::variant<FormText, BodyRefusal> form = FormText{};
-  if (type.is("multipart/form-data")) {
+  if (!forms && (type.is_multipart() || type.is("application/x-www-form-urlencoded"))) {
+    form = FormText{std::move(raw), {}, "body", type.header};
+  } else if (type.is("multipart/form-data")) {
     form = from_multipart(parts, rules);
   } else if (type.is("application/x-www-form-urlencoded") && looks_like_form(raw)) {
     form = from_urlencoded(type, raw, rules);
@@ -219,7 +233,7 @@ DecodedBody decode_body(const MediaType &type, std::string raw, std::vector<Form
     form = FormText{std::move(j->text), {}, "body", "text/plain; charset=utf-8"};
   } else {
     std::string what = "the body";
-    auto converted = type.is_text() ? utf8_of(std::move(raw), type.charset, what)
+    auto converted = type.is_text() ? utf8_of(std::move(raw), type.charset, what, rules.max_bytes)
                                     : std::variant<std::string, BodyRefusal>(std::move(raw));
     if (auto *refusal = std::get_if<BodyRefusal>(&converted))
       return *refusal;

@@ -42,9 +42,9 @@ private:
   std::string overflow_;
 };
 
-// Splits a whole multipart/form-data body (one whose Content-Type cpp-httplib
-// did not take for one: its reader only knows the lower-case spelling).
-// False when the body is not well-formed multipart.
+// Splits a whole multipart/form-data body with cpp-httplib's parser, in one
+// pass. False when it is not well-formed (or its boundary is over 70
+// characters, RFC 2046's limit).
 bool split_form_parts(const std::string &body, const std::string &content_type, FormParts &out);
 
 // How a route takes its body.

@@ -59,7 +59,11 @@ std::string result_html(const PageContent &c) {
   else
     out += "<p class=\"count\">" + std::to_string(ms.size()) + " misspelling" +
            (ms.size() == 1 ? "" : "s") + "</p>";
-  out += "<div class=\"rendered\">" + marked_text(c.text, ms) + "</div>";
+  if (c.text.size() <= kMaxEchoBytes)
+    out += "<div class=\"rendered\">" + marked_text(c.text, ms) + "</div>";
+  else
+    out += "<p class=\"meta\">The text (" + std::to_string(c.text.size()) +
+           " bytes) is too long to show here again.</p>";
   if (!ms.empty()) {
     out += "<h2>Suggestions</h2><ul class=\"served-list\">";
     for (const auto &m : ms) {
@@ -120,7 +124,8 @@ std::string render_page(std::string_view page_template, const PageContent &c) {
   for (const auto &l : c.languages)
     langs += "<option value=\"" + html_escape(l) + "\"" + (l == c.lang ? " selected" : "") + ">" +
              html_escape(l) + "</option>";
-  const std::string values[] = {html_escape(c.text), langs, result_html(c)};
+  const std::string values[] = {c.text.size() <= kMaxEchoBytes ? html_escape(c.text) : "", langs,
+                                result_html(c)};
   // Every marker is found in the template before anything is put in, so a
   // text that contains "{{langs}}" stays text.
   std::vector<std::pair<size_t, size_t>> at; // position in the template, marker index

@@ -21,9 +21,13 @@ struct PageContent {
 };
 
 // The template's markers, each there exactly once: {{text}}, {{langs}}, {{result}}.
-// Empty when the template has them; otherwise what is wrong (checked at start-up).
+// Empty when the template has them; otherwise what is wrong (a unit test
+// checks the page built in).
 std::string page_template_problem(std::string_view page_template);
 
+// A text longer than kMaxEchoBytes is not shown again (its misspellings are
+// still listed): the page would be several times the request's size.
+constexpr size_t kMaxEchoBytes = 256 * 1024;
 std::string render_page(std::string_view page_template, const PageContent &content);
 
 // Text made safe for HTML element content and attribute values.

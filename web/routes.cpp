@@ -88,7 +88,7 @@ bool WebServer::Impl::early_refusal(const httplib::Request &req, httplib::Respon
   auto refuse = [&](int status, const std::string &msg) {
     ctx.unread_body = true;
     if (req.path == "/check" && wants_html(req))
-      page_answer(res, status, PageContent{{}, {}, {}, std::nullopt, msg, {}});
+      page_answer(res, status, PageContent{{}, {}, {}, std::nullopt, msg, {}}, false);
     else if (req.path == "/check")
       json_error(res, status, msg);
     else
@@ -119,13 +119,16 @@ bool WebServer::Impl::early_refusal(const httplib::Request &req, httplib::Respon
     return refuse(415, "Content-Encoding " + enc + " is not accepted; send the body as is");
   if (req.get_header_value_u64("Content-Length") > static_cast<uint64_t>(cfg.max_body_bytes))
     return refuse(413, "body over MAX_BODY_BYTES=" + std::to_string(cfg.max_body_bytes) + " bytes");
-  // cpp-httplib reads a multipart/form-data body only as parts; a processor
-  // that takes forms undecoded (PROC_FORM_FIELD empty) gets the bytes as they
-  // came, so httplib is shown another type (the request is its own object,
-  // handed here as const), and the handlers go by the one the client sent.
+  // cpp-httplib reads a multipart/form-data body only as parts, feeding its
+  // parser piece by piece (which searches its whole buffer again for each
+  // piece until the first boundary). The handlers read the bytes as they
+  // came and split them once (request_body.cpp), or pass them on undecoded
+  // (PROC_FORM_FIELD empty): httplib is shown another type (the request is
+  // its own object, handed here as const), and the handlers go by the one
+  // the client sent.
   if (ctx.content_type.empty()) // this runs twice for a request that expects 100-continue
     ctx.content_type = req.get_header_value("Content-Type");
-  if (cfg.form_field.empty() && req.is_multipart_form_data()) {
+  if (req.is_multipart_form_data()) {
     auto &headers = const_cast<httplib::Request &>(req).headers;
     headers.erase("Content-Type");
     headers.emplace("Content-Type", "application/octet-stream");

@@ -85,7 +85,10 @@ struct WebServer::Impl {
   void check(const httplib::Request &req, httplib::Response &res,
              const httplib::ContentReader &reader);
   // The page with `content` written in (result_page.hpp), as the answer.
-  void page_answer(httplib::Response &res, int status, PageContent content);
+  // Refused before the request was looked at (no token, say): the page
+  // without the dictionary list, which GET /languages would not give either.
+  void page_answer(httplib::Response &res, int status, PageContent content,
+                   bool with_languages = true);
 
   // handlers.cpp
   void healthz(const httplib::Request &req, httplib::Response &res);

@@ -42,6 +42,14 @@ TEST(Charset, ConvertsOrSaysWhyNot) {
   EXPECT_EQ(*to_utf8("na\xEFve", "iso-8859-1"), "naïve");
   EXPECT_EQ(*to_utf8(std::string("\xFF\xFEh\0i\0", 6), "utf-16"), "hi");
   EXPECT_EQ(*to_utf8("as is \xFF", "utf-8"), "as is \xFF"); // UTF-8 is passed, not checked
+  // Some charsets grow far more than 4 times (a TSCII byte can be 4 Tamil
+  // letters); the limit holds all the same.
+  auto tamil = to_utf8(std::string(100, '\x82'), "tscii");
+  ASSERT_TRUE(tamil.ok()) << tamil.error().message();
+  EXPECT_GT(tamil->size(), 400u);
+  auto over = to_utf8(std::string(100, '\x82'), "tscii", 500);
+  ASSERT_FALSE(over.ok());
+  EXPECT_EQ(over.error().code, E2BIG);
   auto unknown = to_utf8("x", "klingon");
   ASSERT_FALSE(unknown.ok());
   EXPECT_EQ(unknown.error().code, EINVAL);
@@ -122,6 +130,15 @@ TEST(RequestBody, OtherTypesAndTheRawSetting) {
   t = text_of(decode_body(parse_media_type("application/x-www-form-urlencoded"), "text=a+b", {}, "",
                           rules("")));
   EXPECT_EQ(t.text, "text=a+b");
+  BodyRules raw_check = rules("");
+  raw_check.json_text = true; // forms pass undecoded; /check's JSON is still read
+  t = text_of(
+      decode_body(parse_media_type("application/json"), "{\"text\":\"hi\"}", {}, "", raw_check));
+  EXPECT_EQ(t.text, "hi");
+  EXPECT_EQ(refused(decode_body(parse_media_type("application/x-www-form-urlencoded"),
+                                "text=a&text=a", {}, "", rules())),
+            400)
+      << "a field given twice, even with the same value";
   EXPECT_EQ(refused(decode_body(parse_media_type("application/x-www-form-urlencoded"),
                                 "text=a&lang=de", {}, "en", rules())),
             400);
