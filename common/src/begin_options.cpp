@@ -1,4 +1,5 @@
 #include "fifogate/begin_options.hpp"
+#include "fifogate/key_value.hpp"
 #include <charconv>
 
 namespace fifogate {
@@ -23,21 +24,14 @@ std::string encode_begin_options(const BeginOptions &o) {
 
 BeginOptions decode_begin_options(std::string_view payload) {
   BeginOptions o;
-  while (!payload.empty()) {
-    size_t nl = payload.find('\n');
-    std::string_view line = payload.substr(0, nl);
-    payload.remove_prefix(nl == std::string_view::npos ? payload.size() : nl + 1);
-    size_t eq = line.find('=');
-    if (eq == std::string_view::npos)
-      continue;
-    std::string_view key = line.substr(0, eq), value = line.substr(eq + 1);
+  for_each_key_value(payload, [&](std::string_view key, std::string_view value) {
     if (key == "len")
       std::from_chars(value.data(), value.data() + value.size(), o.body_len);
     else if (key == "lang")
       o.lang = std::string(value);
     else if (key == "content_type" && fits_begin_option(value, kMaxContentTypeBytes))
       o.content_type = std::string(value);
-  }
+  });
   return o;
 }
 

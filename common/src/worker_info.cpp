@@ -1,4 +1,5 @@
 #include "fifogate/worker_info.hpp"
+#include "fifogate/key_value.hpp"
 
 namespace fifogate {
 
@@ -26,14 +27,7 @@ std::string encode_worker_info(const WorkerInfo &info) {
 WorkerInfo parse_worker_info(int slot, std::string_view text) {
   WorkerInfo info;
   info.slot = slot;
-  while (!text.empty()) {
-    size_t nl = text.find('\n');
-    std::string_view line = text.substr(0, nl);
-    text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
-    size_t eq = line.find('=');
-    if (eq == std::string_view::npos)
-      continue;
-    std::string_view key = line.substr(0, eq), value = line.substr(eq + 1);
+  for_each_key_value(text, [&](std::string_view key, std::string_view value) {
     if (key == "worker") {
       info.worker = std::string(value);
     } else if (key == "version") {
@@ -46,7 +40,7 @@ WorkerInfo parse_worker_info(int slot, std::string_view text) {
         value.remove_prefix(comma == std::string_view::npos ? value.size() : comma + 1);
       }
     }
-  }
+  });
   return info;
 }
 
