@@ -42,9 +42,6 @@ std::string edge_refusal(int status) {
     why = "a header is over " + std::to_string(CPPHTTPLIB_HEADER_MAX_LENGTH) +
           " bytes, or there are over " + std::to_string(CPPHTTPLIB_HEADER_MAX_COUNT) + " headers";
     break;
-  case 505:
-    why = "only HTTP/1.0 and HTTP/1.1 are served";
-    break;
   default:
     why = "the request was refused";
   }
