@@ -67,7 +67,7 @@ fail() {
 }
 
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-export PROC_INPUT=$tmp/in PROC_OUTPUT=$tmp/out PROC_STATUS=$tmp/status PROC_LOCK=$tmp/lock
+export PROC_DIR=$tmp
 export PROC_MODE=warm HOST=127.0.0.1 PORT=$port
 for _ in 1 2; do
   "$bin/processor/fifogate-processor" 2>>"$tmp/processor.log" & pids+=($!)

@@ -40,7 +40,7 @@ peak_kb() { awk '/VmHWM/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 start_stack() { # mode workers port
   local mode=$1 n=$2 port=$3 dir="$out/run/$1-$2"
   rm -rf "$dir" && mkdir -p "$dir"
-  export PROC_INPUT=$dir/in PROC_OUTPUT=$dir/out PROC_STATUS=$dir/status PROC_LOCK=$dir/lock
+  export PROC_DIR=$dir
   export PROC_MODE=$mode HOST=127.0.0.1 PORT=$port WEB_THREADS=32 PROC_WAIT_MS=60000
   proc_pids=()
   for _ in $(seq "$n"); do

@@ -54,7 +54,7 @@ int healthcheck(const fifogate::Config &cfg) {
   }
   if (mine == 0) {
     std::cerr << "unhealthy: no processor of this host (" << host << ") serves any of the "
-              << cfg.slots << " slots at " << cfg.input_path
+              << cfg.slots << " slots of kind " << cfg.name << " in " << cfg.kind_dir()
               << (live ? " (" + std::to_string(live) +
                              " served from elsewhere: this one is a standby, or still starting)"
                        : std::string())

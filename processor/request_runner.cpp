@@ -54,6 +54,7 @@ public:
         ispell_(cfg.protocol == Protocol::ispell) {
     result_.status.id = id_;
     result_.status.worker = std::move(worker);
+    result_.status.content_type = cfg.content_type;
     result_.lang = options_.lang;
   }
 

@@ -31,6 +31,28 @@ std::string worker_name() {
   return std::string(host) + ":" + std::to_string(::getpid());
 }
 
+// The shared directory and this kind's directory in it, made if missing
+// (in Compose the kind's directory is its own volume, there already). A
+// kind's directory is for its processors and the web only: 0770, and its
+// files 0660.
+Result<void> prepare_kind_dir(const Config &cfg) {
+  for (const std::string &dir : {cfg.proc_dir, cfg.kind_dir()}) {
+    if (::mkdir(dir.c_str(), 0770) == 0) {
+      ::chmod(dir.c_str(),
+              dir == cfg.proc_dir ? 0755 : 0770); // mkdir's mode is filtered by the umask
+      continue;
+    }
+    struct stat st {};
+    if (errno != EEXIST)
+      return Error::sys("create directory " + dir);
+    if (::stat(dir.c_str(), &st) != 0)
+      return Error::sys("stat " + dir);
+    if (!S_ISDIR(st.st_mode))
+      return Error::logic(dir + " exists and is not a directory");
+  }
+  return {};
+}
+
 Result<void> prepare_paths(const Channel &ch) {
   for (const auto *p : {&ch.input_path, &ch.output_path, &ch.status_path})
     if (auto r = ensure_fifo(*p, kMode); !r)
@@ -113,6 +135,10 @@ int serve(const Config &cfg, int stop_fd) {
   if (dictionaries.empty() && cfg.protocol == Protocol::ispell)
     say("warning: no dictionaries listed for \"" + cfg.command_line +
         "\"; requests that name a lang will be refused");
+  if (auto r = prepare_kind_dir(cfg); !r) {
+    say("fatal: " + r.error().message());
+    return 111;
+  }
   auto claimed = claim_slot(cfg, stop_fd, exit_code);
   if (!claimed)
     return exit_code;
@@ -125,7 +151,19 @@ int serve(const Config &cfg, int stop_fd) {
   std::string name = worker_name();
   // What the web shows in GET /version and /languages; it lives in another
   // container, so this file in the shared directory is how it learns.
-  std::string info = encode_worker_info(WorkerInfo{0, name, FIFOGATE_VERSION, dictionaries});
+  WorkerInfo me;
+  me.worker = name;
+  me.version = FIFOGATE_VERSION;
+  me.langs = dictionaries;
+  me.name = cfg.name;
+  me.command = cfg.command_line;
+  me.protocol = cfg.protocol == Protocol::ispell ? "ispell" : "raw";
+  me.mode = cfg.mode == Mode::warm ? "warm" : "per-request";
+  me.content_type = cfg.content_type;
+  me.timeout_ms = cfg.timeout_ms;
+  me.max_body_bytes = cfg.max_body_bytes;
+  me.max_output_bytes = cfg.max_output_bytes;
+  std::string info = encode_worker_info(me);
   if (::ftruncate(owner->fd(), 0) != 0 || ::pwrite(owner->fd(), info.data(), info.size(), 0) < 0)
     say("warning: cannot record worker info in " + ch.owner_lock_path());
 
@@ -134,7 +172,7 @@ int serve(const Config &cfg, int stop_fd) {
     say("fatal: " + reader.error().message());
     return 111;
   }
-  say("ready: worker=" + name + " command=\"" + cfg.command_line +
+  say("ready: worker=" + name + " name=" + cfg.name + " command=\"" + cfg.command_line +
       "\" protocol=" + (cfg.protocol == Protocol::ispell ? "ispell" : "raw") +
       " mode=" + (cfg.mode == Mode::warm ? "warm" : "per-request") +
       (cfg.protocol != Protocol::ispell           ? ""

@@ -12,8 +12,7 @@ cmake --build --preset release -j"$(nproc)"
 
 dir=${FIFOGATE_DIR:-$PWD/.run/fifogate}
 mkdir -p "$dir"
-export PROC_INPUT=${PROC_INPUT:-$dir/in} PROC_OUTPUT=${PROC_OUTPUT:-$dir/out}
-export PROC_STATUS=${PROC_STATUS:-$dir/status} PROC_LOCK=${PROC_LOCK:-$dir/lock}
+export PROC_DIR=${PROC_DIR:-$dir}
 export PORT=${PORT:-4567} HOST=${HOST:-0.0.0.0}
 
 pids=()

@@ -31,11 +31,12 @@ void WebServer::Impl::log_refused(int status, const std::string &reason, const R
 
 void WebServer::Impl::log_access(const RequestContext &a) {
   double secs = std::chrono::duration<double>(Clock::now() - a.start).count();
-  metrics.request(a.path, a.status, secs, a.bytes_in, a.bytes_out);
-  std::string line =
-      "req=" + a.id.hex() + " " + printable(a.method) + " " + printable(a.path) + " " +
-      std::to_string(a.status) + " " + std::to_string(static_cast<int64_t>(secs * 1000)) +
-      "ms in=" + human_size(a.bytes_in) + " out=" + human_size(a.bytes_out) + a.extra;
+  metrics.request(a.path, a.status, secs, a.bytes_in, a.bytes_out, a.processor);
+  std::string line = "req=" + a.id.hex() + " " + printable(a.method) + " " + printable(a.path) +
+                     " " + std::to_string(a.status) + " " +
+                     std::to_string(static_cast<int64_t>(secs * 1000)) +
+                     "ms in=" + human_size(a.bytes_in) + " out=" + human_size(a.bytes_out) +
+                     (a.processor.empty() ? "" : " processor=" + a.processor) + a.extra;
   if (a.status >= 400 && !a.reason.empty())
     line += " reason=\"" + printable(a.reason) + "\"";
   if (!a.undelivered.empty())

@@ -61,7 +61,15 @@ void WebServer::Impl::answer(const httplib::Request &req, httplib::Response &res
     return;
   }
   if (v.status == 200) {
-    res.set_content(r.output, "text/plain; charset=utf-8");
+    // The processor's PROC_CONTENT_TYPE, else by what the output is.
+    std::string type = r.status ? r.status->content_type : std::string();
+    for (unsigned char c : type)
+      if (c < ' ' || c > '~')
+        type.clear(); // the worker checks its own; the wire is not trusted
+    if (type.empty())
+      type = is_text(r.output) ? "text/plain; charset=utf-8" : "application/octet-stream";
+    res.set_header("X-Content-Type-Options", "nosniff");
+    res.set_content(r.output, type);
     return;
   }
   const StatusRecord *s = r.status ? &*r.status : nullptr;

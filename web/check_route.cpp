@@ -49,23 +49,30 @@ void WebServer::Impl::check(const httplib::Request &req, httplib::Response &res,
     page.error = msg;
     page_answer(res, status, std::move(page));
   };
+  std::string unknown;
+  ProcessorKind *kind = kind_for(req, unknown);
+  if (!kind) {
+    RequestContext::current().unread_body = true;
+    return fail(404, unknown);
+  }
   Body body = read_body(req, reader);
   if (body.status)
     return fail(body.status, body.error);
-  if (cfg.protocol != Protocol::ispell)
-    return fail(501, "POST /check reads ispell answers (aspell -a, hunspell -a), and "
-                     "PROC_COMMAND=\"" +
-                         cfg.command_line + "\" is not one: use POST /process");
+  // Known once a worker of the kind has said (none live: the exchange answers 503).
+  if (WorkerInfo w = kind->info(); !w.protocol.empty() && w.protocol != "ispell")
+    return fail(501, "POST /check reads ispell answers (aspell -a, hunspell -a), and processor " +
+                         kind->name() + " runs \"" + w.command + "\" (protocol " + w.protocol +
+                         "): use POST /process/" + kind->name());
   auto decoded = decode(body, page.lang, true);
   if (auto *refusal = std::get_if<BodyRefusal>(&decoded))
     return fail(refusal->status, refusal->message);
   auto &creq = std::get<RequestText>(decoded);
   page.text = creq.text;
   page.lang = creq.lang;
-  if (auto problem = check_lang(creq.lang))
+  if (auto problem = check_lang(*kind, creq.lang))
     return fail(400, *problem);
   RequestId id = RequestContext::current().id;
-  ExchangeResult r = dispatch(id, creq.text, RequestOptions{creq.lang, creq.content_type});
+  ExchangeResult r = dispatch(*kind, id, creq.text, RequestOptions{creq.lang, creq.content_type});
   HttpVerdict v = verdict_for(r, cfg);
   std::vector<SpellMatch> matches;
   if (v.status == 200) {

@@ -121,7 +121,7 @@ Result<Dispatcher::Claim> Dispatcher::claim(const Deadline &deadline) {
         return Error{live_error_->code, "find a live worker: " + live_error_->context,
                      live_error_->detail};
       if (!saw_worker)
-        return Error::sys("find a worker in " + cfg_.input_path + "[.N]", ENXIO,
+        return Error::sys("find a worker in " + cfg_.kind_dir() + "/in[.N]", ENXIO,
                           "no worker is running");
       return Error::sys("lock a worker slot", ETIMEDOUT,
                         "all " + std::to_string(live.size()) + " workers stayed busy");

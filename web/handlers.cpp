@@ -8,15 +8,34 @@
 
 namespace fifogate {
 
-ExchangeResult WebServer::Impl::dispatch(const RequestId &id, std::string_view body,
-                                         const RequestOptions &opts) {
+ProcessorKind *WebServer::Impl::kind_for(const httplib::Request &req, std::string &why) {
+  if (req.matches.size() < 2)
+    return &kinds->default_kind();
+  std::string name = req.matches[1];
+  if (auto *k = kinds->find(name)) {
+    RequestContext::current().processor = k->name();
+    return k;
+  }
+  std::string known;
+  for (auto *k : kinds->all())
+    known += (known.empty() ? "" : ", ") + k->name();
+  why = valid_kind_name(name)
+            ? "no processor named " + name + " (known: " + known + ")"
+            : "a processor name is 1 to 64 of A-Z a-z 0-9 _ - (known: " + known + ")";
+  return nullptr;
+}
+
+ExchangeResult WebServer::Impl::dispatch(ProcessorKind &kind, const RequestId &id,
+                                         std::string_view body, const RequestOptions &opts) {
+  RequestContext::current().processor = kind.name();
+  Config xcfg = kind.exchange_config();
   // The wait for a worker counts from the complete head: time spent queued
   // for a server thread is part of it.
   auto t0 = RequestContext::current().wait_from;
   Deadline wait(t0 + Millis(cfg.wait_ms));
   for (int tries = 1;; ++tries) {
     bool claimed = false;
-    auto r = dispatch_once(id, body, opts, wait, t0, claimed);
+    auto r = dispatch_once(kind, xcfg, id, body, opts, wait, t0, claimed);
     // A claimed worker found gone (no_worker comes before a byte is sent):
     // the request can go to another. The liveness the claim went by was
     // stale; it is read afresh.
@@ -24,14 +43,15 @@ ExchangeResult WebServer::Impl::dispatch(const RequestId &id, std::string_view b
       metrics.queue_wait(static_cast<double>(r.wait_ms) / 1000.0); // once, however many tries
       return r;
     }
-    dispatcher->forget_liveness();
+    kind.dispatcher().forget_liveness();
   }
 }
 
-ExchangeResult WebServer::Impl::dispatch_once(const RequestId &id, std::string_view body,
+ExchangeResult WebServer::Impl::dispatch_once(ProcessorKind &kind, const Config &xcfg,
+                                              const RequestId &id, std::string_view body,
                                               const RequestOptions &opts, const Deadline &wait,
                                               Clock::time_point t0, bool &claimed) {
-  auto claim = dispatcher->claim(wait);
+  auto claim = kind.dispatcher().claim(wait);
   claimed = claim.ok();
   if (!claim) {
     ExchangeResult r;
@@ -46,9 +66,9 @@ ExchangeResult WebServer::Impl::dispatch_once(const RequestId &id, std::string_v
   // The wait: for a slot (since the request's first try), then in the
   // exchange for the worker to open its input.
   auto claimed_at = Clock::now();
-  auto r = exchange(cfg, readers, claim->channel(), wait, id, body, opts);
+  auto r = exchange(xcfg, readers, claim->channel(), wait, id, body, opts);
   r.wait_ms += std::chrono::duration_cast<Millis>(claimed_at - t0).count();
-  metrics.worker_seen(claim->channel().slot, r.worker);
+  metrics.worker_seen(kind.name(), claim->channel().slot, r.worker);
   bool worker_failed = r.error != ExchangeError::none
                            ? r.error != ExchangeError::busy
                            : r.status && (r.status->outcome == Outcome::spawn_failed ||
@@ -122,23 +142,38 @@ DecodedBody WebServer::Impl::decode(Body &body, const std::string &query_lang, b
   return d;
 }
 
-std::vector<WorkerInfo> WebServer::Impl::live_workers() {
-  auto infos = read_worker_infos(cfg, dispatcher->live_slots());
+std::vector<WorkerInfo> WebServer::Impl::live_workers(ProcessorKind &kind) {
+  auto infos = kind.live_workers();
   for (const auto &w : infos)
-    metrics.worker_seen(w.slot, w.worker);
+    metrics.worker_seen(kind.name(), w.slot, w.worker);
   return infos;
 }
 
+std::vector<WorkerInfo> WebServer::Impl::live_workers() {
+  std::vector<WorkerInfo> all;
+  for (auto *k : kinds->all())
+    for (auto &w : live_workers(*k))
+      all.push_back(std::move(w));
+  return all;
+}
+
 // Why the request's lang cannot be used, if it cannot.
-std::optional<std::string> WebServer::Impl::check_lang(const std::string &lang) {
+std::optional<std::string> WebServer::Impl::check_lang(ProcessorKind &kind,
+                                                       const std::string &lang) {
   if (lang.empty())
     return std::nullopt;
-  return lang_problem(lang, live_workers());
+  return lang_problem(lang, live_workers(kind));
 }
 
 void WebServer::Impl::process(const httplib::Request &req, httplib::Response &res,
                               const httplib::ContentReader &reader) {
   Metrics::InFlight busy(metrics);
+  std::string unknown;
+  ProcessorKind *kind = kind_for(req, unknown);
+  if (!kind) {
+    RequestContext::current().unread_body = true;
+    return text_error(res, 404, unknown);
+  }
   Body body = read_body(req, reader);
   if (body.status)
     return text_error(res, body.status, body.error);
@@ -147,52 +182,13 @@ void WebServer::Impl::process(const httplib::Request &req, httplib::Response &re
     return text_error(res, refusal->status, refusal->message);
   auto &in = std::get<RequestText>(decoded);
   RequestOptions opts{in.lang, in.content_type};
-  if (auto problem = check_lang(opts.lang))
+  if (auto problem = check_lang(*kind, opts.lang))
     return text_error(res, 400, *problem);
   RequestId id = RequestContext::current().id;
-  ExchangeResult r = dispatch(id, in.text, opts);
+  ExchangeResult r = dispatch(*kind, id, in.text, opts);
   HttpVerdict v = verdict_for(r, cfg);
   answer(req, res, id, r, v);
   note_exchange(r, v, opts.lang);
-}
-
-void WebServer::Impl::healthz(const httplib::Request &req, httplib::Response &res) {
-  auto live = dispatcher->live_slots();
-  nlohmann::json j = {{"workers", live.size()}, {"limits", limits_json(cfg)}};
-  if (!live.empty()) {
-    j["status"] = "ok";
-    if (wants_json(req))
-      res.set_content(dump(j), "application/json");
-    else
-      res.set_content("ok: " + std::to_string(live.size()) + " worker(s)\n",
-                      "text/plain; charset=utf-8");
-    return;
-  }
-  std::string locks = cfg.owner_lock_path();
-  if (cfg.slots > 1)
-    locks += " to " + cfg.channel(cfg.slots - 1).owner_lock_path();
-  std::string reason = "no worker is running: no fifogate-processor holds the life lock of any "
-                       "of the " +
-                       std::to_string(cfg.slots) + " slot(s) (" + locks + ")";
-  res.set_header("Retry-After", "1");
-  if (!wants_json(req))
-    return text_error(res, 503, reason);
-  j["status"] = "unavailable";
-  j["reason"] = reason;
-  res.status = 503;
-  RequestContext::current().reason = reason;
-  res.set_content(dump(j), "application/json");
-}
-
-void WebServer::Impl::languages(httplib::Response &res) {
-  auto workers = live_workers();
-  if (workers.empty()) {
-    json_error(res, 503,
-               "no worker is running; the dictionaries are those installed where the "
-               "workers run");
-    return;
-  }
-  res.set_content(dump({{"languages", installed_languages(workers)}}), "application/json");
 }
 
 } // namespace fifogate

@@ -139,7 +139,7 @@ WebServer::WebServer(Config cfg) : impl_(std::make_unique<Impl>(std::move(cfg)))
     impl_->access = *access;
   else
     config_error_ = access.error().message();
-  impl_->dispatcher = std::make_unique<Dispatcher>(impl_->cfg);
+  impl_->kinds = std::make_unique<ProcessorKinds>(impl_->cfg);
   impl_->routes();
 }
 WebServer::~WebServer() {

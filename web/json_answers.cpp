@@ -1,6 +1,40 @@
 #include "json_answers.hpp"
+#include "fifogate/utf8.hpp"
+#include "languages.hpp"
+#include <algorithm>
+#include <boost/archive/iterators/base64_from_binary.hpp>
+#include <boost/archive/iterators/transform_width.hpp>
 
 namespace fifogate {
+
+bool is_text(std::string_view bytes) {
+  Utf8Validator v;
+  return v.feed(bytes) && v.finish();
+}
+
+std::string base64(std::string_view bytes) {
+  using namespace boost::archive::iterators;
+  using Encoder = base64_from_binary<transform_width<const char *, 6, 8>>;
+  std::string out(Encoder(bytes.data()), Encoder(bytes.data() + bytes.size()));
+  out.append((3 - bytes.size() % 3) % 3, '=');
+  return out;
+}
+
+namespace {
+
+// Text as a JSON string; anything else losslessly, as base64 beside a null.
+void put_bytes(nlohmann::json &j, const std::string &field, const std::string &bytes) {
+  if (is_text(bytes)) {
+    j[field] = bytes;
+    j[field + "_encoding"] = "utf-8";
+  } else {
+    j[field] = nullptr;
+    j[field + "_base64"] = base64(bytes);
+    j[field + "_encoding"] = "base64";
+  }
+}
+
+} // namespace
 
 nlohmann::json exchange_json(const RequestId &id, const ExchangeResult &r, const HttpVerdict &v) {
   const StatusRecord *s = r.status ? &*r.status : nullptr;
@@ -10,8 +44,8 @@ nlohmann::json exchange_json(const RequestId &id, const ExchangeResult &r, const
   j["exit_code"] = s && s->exit_code >= 0 ? nlohmann::json(s->exit_code) : nlohmann::json();
   j["signal"] = s && s->signal ? nlohmann::json(s->signal) : nlohmann::json();
   j["outcome"] = s ? outcome_name(s->outcome) : exchange_error_name(r.error);
-  j["stdout"] = v.status == 200 || s ? r.output : std::string();
-  j["stderr"] = s ? s->stderr_text : std::string();
+  put_bytes(j, "stdout", v.status == 200 || s ? r.output : std::string());
+  put_bytes(j, "stderr", s ? s->stderr_text : std::string());
   j["stderr_truncated"] = s ? s->stderr_truncated : false;
   j["duration_ms"] = s ? s->duration_ms : 0;
   if (v.status != 200)
@@ -46,18 +80,44 @@ nlohmann::json limits_json(const Config &cfg) {
           {"cors_origins", cfg.cors_origins},
           {"keepalive_ms", cfg.keepalive_ms},
           {"send_timeout_ms", cfg.send_timeout_ms},
-          {"slots", cfg.slots},
-          {"mode", cfg.mode == Mode::warm ? "warm" : "per-request"},
-          {"protocol", cfg.protocol == Protocol::ispell ? "ispell" : "raw"}};
+          {"slots", cfg.slots}};
 }
 
 nlohmann::json version_json(std::string_view web_version, const std::vector<WorkerInfo> &workers) {
   nlohmann::json list = nlohmann::json::array();
   for (const auto &w : workers)
-    list.push_back({{"slot", w.slot},
+    list.push_back({{"processor", w.name},
+                    {"slot", w.slot},
                     {"worker", w.worker.empty() ? nlohmann::json() : nlohmann::json(w.worker)},
                     {"version", w.version.empty() ? nlohmann::json() : nlohmann::json(w.version)}});
   return {{"web", web_version}, {"workers", list}};
+}
+
+nlohmann::json processor_json(const std::string &name, bool is_default,
+                              const std::vector<WorkerInfo> &workers) {
+  auto or_null = [](const std::string &s) {
+    return s.empty() ? nlohmann::json() : nlohmann::json(s);
+  };
+  auto positive = [](int64_t n) { return n > 0 ? nlohmann::json(n) : nlohmann::json(); };
+  const WorkerInfo &w = workers.front();
+  std::vector<std::string> versions;
+  for (const auto &x : workers)
+    if (!x.version.empty() &&
+        std::find(versions.begin(), versions.end(), x.version) == versions.end())
+      versions.push_back(x.version);
+  return {{"name", name},
+          {"default", is_default},
+          {"command", or_null(w.command)},
+          {"protocol", or_null(w.protocol)},
+          {"mode", or_null(w.mode)},
+          {"content_type", or_null(w.content_type)},
+          {"languages", installed_languages(workers)},
+          {"limits",
+           {{"timeout_ms", positive(w.timeout_ms)},
+            {"max_body_bytes", positive(w.max_body_bytes)},
+            {"max_output_bytes", positive(w.max_output_bytes)}}},
+          {"workers", workers.size()},
+          {"versions", versions}};
 }
 
 std::string dump(const nlohmann::json &j) {

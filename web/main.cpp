@@ -60,7 +60,8 @@ int main(int argc, char **argv) {
     return 111;
   }
   fifogate::log_line("web", "listening on http://" + cfg->host + ":" + std::to_string(port) +
-                                "/ (workers: " + cfg->input_path + ")");
+                                "/ (processors: " + cfg->proc_dir + "/<name>, default " +
+                                cfg->default_processor + ")");
   std::thread waiter([&] {
     int sig = 0;
     sigwait(&stop, &sig);

@@ -48,10 +48,29 @@ std::string edge_refusal(int status) {
   return "HTTP " + std::to_string(status) + ": " + why;
 }
 
+// The routes that name a processor kind: /process/<name>, /check/<name>.
+constexpr const char *kProcessNamed = R"(/process/([^/]+))";
+constexpr const char *kCheckNamed = R"(/check/([^/]+))";
+
+// The key of `path` in the refusal table: a named work route is filed
+// under its pattern.
+std::string route_key(const std::string &path) {
+  for (const char *base : {"/process/", "/check/"}) {
+    std::string_view b(base);
+    if (path.size() > b.size() && path.compare(0, b.size(), b) == 0 &&
+        path.find('/', b.size()) == std::string::npos)
+      return b == "/process/" ? kProcessNamed : kCheckNamed;
+  }
+  return path;
+}
+
 } // namespace
 
 bool takes_body(std::string_view method, std::string_view path) {
-  return method == "POST" && (path == "/process" || path == "/check");
+  if (method != "POST")
+    return false;
+  std::string key = route_key(std::string(path));
+  return key == "/process" || key == "/check" || key == kProcessNamed || key == kCheckNamed;
 }
 
 bool wants_json(const httplib::Request &req) {
@@ -84,9 +103,10 @@ bool WebServer::Impl::early_refusal(const httplib::Request &req, httplib::Respon
   ctx.routed = true;
   auto refuse = [&](int status, const std::string &msg) {
     ctx.unread_body = true;
-    if (req.path == "/check" && wants_html(req))
+    bool check_route = req.path == "/check" || route_key(req.path) == kCheckNamed;
+    if (check_route && wants_html(req))
       page_answer(res, status, PageContent{{}, {}, {}, std::nullopt, msg, {}}, false);
-    else if (req.path == "/check")
+    else if (check_route)
       json_error(res, status, msg);
     else
       text_error(res, status, msg);
@@ -94,7 +114,7 @@ bool WebServer::Impl::early_refusal(const httplib::Request &req, httplib::Respon
   };
   // A CORS preflight from an allowed origin: the browser asks which methods
   // and headers its page may use.
-  auto it = refusals.find(req.path);
+  auto it = refusals.find(route_key(req.path));
   if (req.method == "OPTIONS" && it != refusals.end() && req.has_header("Origin") &&
       req.has_header("Access-Control-Request-Method") &&
       access.origin_allowed(req.get_header_value("Origin"))) {
@@ -212,30 +232,37 @@ void WebServer::Impl::routes() {
   svr.Post("/process", [this](const httplib::Request &req, httplib::Response &res,
                               const httplib::ContentReader &reader) { process(req, res, reader); });
   allow_only("/process", "POST", "use POST /process with the text as the body");
+  svr.Post(kProcessNamed,
+           [this](const httplib::Request &req, httplib::Response &res,
+                  const httplib::ContentReader &reader) { process(req, res, reader); });
+  allow_only(kProcessNamed, "POST", "use POST /process/<name> with the input as the body");
   svr.Post("/check", [this](const httplib::Request &req, httplib::Response &res,
                             const httplib::ContentReader &reader) { check(req, res, reader); });
   allow_only("/check", "POST", "use POST /check with {\"text\": \"...\"} or the text as the body");
+  svr.Post(kCheckNamed, [this](const httplib::Request &req, httplib::Response &res,
+                               const httplib::ContentReader &reader) { check(req, res, reader); });
+  allow_only(kCheckNamed, "POST", "use POST /check/<name> with {\"text\": \"...\"} or the text");
   svr.Get("/healthz",
           [this](const httplib::Request &req, httplib::Response &res) { healthz(req, res); });
   svr.Get("/languages",
           [this](const httplib::Request &, httplib::Response &res) { languages(res); });
-  svr.Get("/version", [this](const httplib::Request &, httplib::Response &res) {
-    res.set_content(dump(version_json(FIFOGATE_VERSION, live_workers())), "application/json");
-  });
+  svr.Get("/processors",
+          [this](const httplib::Request &, httplib::Response &res) { processors(res); });
+  svr.Get("/version", [this](const httplib::Request &, httplib::Response &res) { version(res); });
   svr.Get("/limits", [this](const httplib::Request &, httplib::Response &res) {
     res.set_content(dump(limits_json(cfg)), "application/json");
   });
-  svr.Get("/metrics", [this](const httplib::Request &, httplib::Response &res) {
-    size_t live = live_workers().size();
-    res.set_content(metrics.exposition(live, FIFOGATE_VERSION, dispatcher->waiting()),
-                    "text/plain; version=0.0.4; charset=utf-8");
-  });
-  for (const char *path : {"/", "/healthz", "/languages", "/version", "/limits", "/metrics"})
+  svr.Get("/metrics",
+          [this](const httplib::Request &, httplib::Response &res) { metrics_page(res); });
+  for (const char *path :
+       {"/", "/healthz", "/languages", "/processors", "/version", "/limits", "/metrics"})
     allow_only(path, "GET", std::string("use GET ") + path);
   svr.set_error_handler([this](const httplib::Request &req, httplib::Response &res) {
+    if (!res.body.empty())
+      return; // a route's own error answer
     if (res.status == 404)
       text_error(res, 404, "no such path: " + req.path);
-    else if (res.body.empty())
+    else
       text_error(res, res.status, edge_refusal(res.status));
   });
   svr.set_exception_handler([this](const httplib::Request &req, httplib::Response &res,

@@ -4,6 +4,8 @@
 //   routes.cpp       the route table and the hooks cpp-httplib runs per request
 //   handlers.cpp     what each route does (the exchange with a worker)
 //   check_route.cpp  POST /check, as JSON or as the page (result_page.cpp)
+//   status_routes.cpp  what the web tells about the processors (/processors,
+//                    /healthz, /languages, /version, /metrics)
 //   answers.cpp      turning an exchange's result into an HTTP answer
 //   access_log.cpp   the access-log line and the metrics of each request
 #include "access_control.hpp"
@@ -15,6 +17,7 @@
 #include "http_server.hpp"
 #include "http_status.hpp"
 #include "metrics.hpp"
+#include "processor_kinds.hpp"
 #include "reader_threads.hpp"
 #include "request_body.hpp"
 #include "request_context.hpp"
@@ -35,7 +38,7 @@ struct WebServer::Impl {
   AccessPolicy access;
   ReaderThreads readers; // outlives the server's own threads, which use it
   EdgeServer svr;
-  std::unique_ptr<Dispatcher> dispatcher;
+  std::unique_ptr<ProcessorKinds> kinds;
   Metrics metrics;
   std::unique_ptr<ServingPool> pool;
   std::unique_ptr<ConnectionLoop> loop;
@@ -60,10 +63,14 @@ struct WebServer::Impl {
               const ExchangeResult &r, const HttpVerdict &v);
 
   // handlers.cpp
-  ExchangeResult dispatch(const RequestId &id, std::string_view body, const RequestOptions &opts);
-  ExchangeResult dispatch_once(const RequestId &id, std::string_view body,
-                               const RequestOptions &opts, const Deadline &wait,
-                               Clock::time_point t0, bool &claimed);
+  // The kind a work route names (/process/<name>; the default kind for
+  // /process), or nullptr with `why` set: the 404 to answer.
+  ProcessorKind *kind_for(const httplib::Request &req, std::string &why);
+  ExchangeResult dispatch(ProcessorKind &kind, const RequestId &id, std::string_view body,
+                          const RequestOptions &opts);
+  ExchangeResult dispatch_once(ProcessorKind &kind, const Config &xcfg, const RequestId &id,
+                               std::string_view body, const RequestOptions &opts,
+                               const Deadline &wait, Clock::time_point t0, bool &claimed);
   // The body, read up to MAX_BODY_BYTES. On failure `status` is the HTTP
   // status to answer with and the rest of the body is left unread.
   struct Body {
@@ -76,8 +83,10 @@ struct WebServer::Impl {
   Body read_body(const httplib::Request &req, const httplib::ContentReader &reader);
   // The text and language the body carries (request_body.hpp).
   DecodedBody decode(Body &body, const std::string &query_lang, bool json_text);
+  // Every kind's live workers.
   std::vector<WorkerInfo> live_workers();
-  std::optional<std::string> check_lang(const std::string &lang);
+  std::vector<WorkerInfo> live_workers(ProcessorKind &kind);
+  std::optional<std::string> check_lang(ProcessorKind &kind, const std::string &lang);
   void process(const httplib::Request &req, httplib::Response &res,
                const httplib::ContentReader &reader);
 
@@ -90,9 +99,12 @@ struct WebServer::Impl {
   void page_answer(httplib::Response &res, int status, PageContent content,
                    bool with_languages = true);
 
-  // handlers.cpp
+  // status_routes.cpp
   void healthz(const httplib::Request &req, httplib::Response &res);
   void languages(httplib::Response &res);
+  void processors(httplib::Response &res);
+  void version(httplib::Response &res);
+  void metrics_page(httplib::Response &res);
 
   // access_log.cpp
   void log_refused(int status, const std::string &reason, const RequestId &id);

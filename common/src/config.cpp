@@ -1,4 +1,5 @@
 #include "fifogate/config.hpp"
+#include <cctype>
 #include <charconv>
 #include <cstdlib>
 
@@ -6,8 +7,24 @@ namespace fifogate {
 
 Channel Config::channel(int slot) const {
   std::string suffix = slot == 0 ? "" : "." + std::to_string(slot);
-  return Channel{slot, input_path + suffix, output_path + suffix, status_path + suffix,
-                 lock_path + suffix};
+  std::string d = kind_dir() + "/";
+  return Channel{slot, d + "in" + suffix, d + "out" + suffix, d + "status" + suffix,
+                 d + "lock" + suffix};
+}
+
+Config Config::for_kind(const std::string &kind) const {
+  Config c = *this;
+  c.name = kind;
+  return c;
+}
+
+bool valid_kind_name(std::string_view name) {
+  if (name.empty() || name.size() > 64)
+    return false;
+  for (unsigned char ch : name)
+    if (!std::isalnum(ch) && ch != '_' && ch != '-')
+      return false;
+  return true;
 }
 
 EnvLookup process_env() {
@@ -94,10 +111,27 @@ static void get_str(const EnvLookup &env, const char *name, std::string &out) {
 
 Result<Config> config_from(const EnvLookup &env) {
   Config c;
-  get_str(env, "PROC_INPUT", c.input_path);
-  get_str(env, "PROC_OUTPUT", c.output_path);
-  get_str(env, "PROC_STATUS", c.status_path);
-  get_str(env, "PROC_LOCK", c.lock_path);
+  for (const char *old : {"PROC_INPUT", "PROC_OUTPUT", "PROC_STATUS", "PROC_LOCK"})
+    if (env(old))
+      return Error::logic(std::string(old) +
+                          " is no longer read: a kind's FIFOs are PROC_DIR/PROC_NAME/in, out, "
+                          "status and lock; set PROC_DIR (and PROC_NAME) and unset it");
+  get_str(env, "PROC_DIR", c.proc_dir);
+  while (c.proc_dir.size() > 1 && c.proc_dir.back() == '/')
+    c.proc_dir.pop_back();
+  if (c.proc_dir[0] != '/')
+    return Error::logic("PROC_DIR=" + c.proc_dir + ": must be an absolute path");
+  get_str(env, "PROC_NAME", c.name);
+  get_str(env, "WEB_DEFAULT_PROCESSOR", c.default_processor);
+  for (auto [var, value] :
+       {std::pair{"PROC_NAME", &c.name}, std::pair{"WEB_DEFAULT_PROCESSOR", &c.default_processor}})
+    if (!valid_kind_name(*value))
+      return Error::logic(std::string(var) + "=" + *value +
+                          ": a processor name is 1 to 64 of A-Z a-z 0-9 _ -");
+  get_str(env, "PROC_CONTENT_TYPE", c.content_type);
+  for (unsigned char ch : c.content_type)
+    if (ch < ' ' || ch > '~')
+      return Error::logic("PROC_CONTENT_TYPE: a media type is printable ASCII");
   get_str(env, "HOST", c.host);
   get_str(env, "PROC_COMMAND", c.command_line);
   get_str(env, "WEB_TOKEN", c.web_token);
@@ -171,20 +205,17 @@ Result<Config> config_from(const EnvLookup &env) {
   c.port = static_cast<int>(port);
   c.web_threads = static_cast<int>(threads);
   c.slots = static_cast<int>(slots);
-  for (auto *p : {&c.input_path, &c.output_path, &c.status_path, &c.lock_path})
-    if ((*p)[0] != '/')
-      return Error::logic("FIFO and lock paths must be absolute: " + *p);
   return c;
 }
 
 std::string config_help() {
   return R"(Environment (same names for fifogate-web and fifogate-processor):
-  PROC_INPUT        input FIFO                          [/run/fifogate/in]
-  PROC_OUTPUT       output FIFO                         [/run/fifogate/out]
-  PROC_STATUS       status FIFO                         [/run/fifogate/status]
-  PROC_LOCK         per-request lock file; the worker's life lock is PROC_LOCK.worker
-                                                        [/run/fifogate/lock]
-  PROC_SLOTS        worker slots: slot k>0 uses the paths above + ".k"
+  PROC_DIR          the shared directory: one subdirectory per processor kind,
+                    holding its FIFOs in, out, status and lock files [/run/fifogate]
+  PROC_NAME         processor: the kind it serves (its subdirectory; the web
+                    serves it at POST /process/<name>)  [default]
+  WEB_DEFAULT_PROCESSOR  web: the kind POST /process and /check go to [default]
+  PROC_SLOTS        worker slots per kind: slot k>0 adds ".k" to each file
                     (a processor claims the first free one) [16]
   PROC_COMMAND      command run per request, split into argv without a shell
                     ('...' "..." and \ quote)           [aspell -a]
@@ -193,6 +224,9 @@ std::string config_help() {
   PROC_MODE         per-request (a fresh command per request) | warm (one
                     long-running ispell command per worker)   [per-request]
   PROC_WARM_MAX_REQUESTS  warm mode: restart the command after this many [1000]
+  PROC_CONTENT_TYPE processor: the Content-Type of its answers; unset = text/plain;
+                    charset=utf-8 for UTF-8 output, else application/octet-stream
+                                                        [unset]
   PROC_TIMEOUT_MS   the command's deadline; the web waits 2000 ms longer
                                                         [30000]
   PROC_WAIT_MS      web: wait for the lock and for a worker (then 503)

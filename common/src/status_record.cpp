@@ -50,6 +50,8 @@ std::string encode_status(const StatusRecord &s) {
   out += "stderr_truncated=" + std::string(s.stderr_truncated ? "1" : "0") + "\n";
   out += "message=" + one_line(s.message) + "\n";
   out += "worker=" + one_line(s.worker) + "\n";
+  if (!s.content_type.empty())
+    out += "content_type=" + one_line(s.content_type) + "\n";
   out += "stderr_len=" + std::to_string(s.stderr_text.size()) + "\n\n";
   out += s.stderr_text;
   return out;
@@ -102,6 +104,8 @@ Result<StatusRecord> decode_status(std::string_view text) {
       s.message = std::string(val);
     } else if (key == "worker") {
       s.worker = std::string(val);
+    } else if (key == "content_type") {
+      s.content_type = std::string(val);
     } else if (key == "stderr_len") {
       good = parse_int(val, stderr_len) && stderr_len <= kMaxStderr;
       have_len = good;

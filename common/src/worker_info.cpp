@@ -1,5 +1,6 @@
 #include "fifogate/worker_info.hpp"
 #include "fifogate/key_value.hpp"
+#include <charconv>
 
 namespace fifogate {
 
@@ -14,6 +15,12 @@ std::string one_line(std::string_view v) {
   return out;
 }
 
+int64_t number(std::string_view v) {
+  int64_t out = 0;
+  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
+  return ec == std::errc() && p == v.data() + v.size() && out >= 0 ? out : 0;
+}
+
 } // namespace
 
 std::string encode_worker_info(const WorkerInfo &info) {
@@ -21,7 +28,18 @@ std::string encode_worker_info(const WorkerInfo &info) {
       "worker=" + one_line(info.worker) + "\nversion=" + one_line(info.version) + "\nlangs=";
   for (size_t i = 0; i < info.langs.size(); ++i)
     out += (i ? "," : "") + one_line(info.langs[i]);
-  return out + "\n";
+  out += "\n";
+  for (auto [key, value] : {std::pair{"name", &info.name}, std::pair{"command", &info.command},
+                            std::pair{"protocol", &info.protocol}, std::pair{"mode", &info.mode},
+                            std::pair{"content_type", &info.content_type}})
+    if (!value->empty())
+      out += std::string(key) + "=" + one_line(*value) + "\n";
+  for (auto [key, value] :
+       {std::pair{"timeout_ms", info.timeout_ms}, std::pair{"max_body_bytes", info.max_body_bytes},
+        std::pair{"max_output_bytes", info.max_output_bytes}})
+    if (value > 0)
+      out += std::string(key) + "=" + std::to_string(value) + "\n";
+  return out;
 }
 
 WorkerInfo parse_worker_info(int slot, std::string_view text) {
@@ -39,6 +57,22 @@ WorkerInfo parse_worker_info(int slot, std::string_view text) {
           info.langs.emplace_back(value.substr(0, comma));
         value.remove_prefix(comma == std::string_view::npos ? value.size() : comma + 1);
       }
+    } else if (key == "name") {
+      info.name = std::string(value);
+    } else if (key == "command") {
+      info.command = std::string(value);
+    } else if (key == "protocol") {
+      info.protocol = std::string(value);
+    } else if (key == "mode") {
+      info.mode = std::string(value);
+    } else if (key == "content_type") {
+      info.content_type = std::string(value);
+    } else if (key == "timeout_ms") {
+      info.timeout_ms = number(value);
+    } else if (key == "max_body_bytes") {
+      info.max_body_bytes = number(value);
+    } else if (key == "max_output_bytes") {
+      info.max_output_bytes = number(value);
     }
   });
   return info;

@@ -140,8 +140,7 @@ def read(path):
 def start_stack(args, work, procs, name="", **extra):
     """A processor and a web in `work`; returns the web's URL."""
     os.makedirs(work, exist_ok=True)
-    env = dict(os.environ, PROC_INPUT=f"{work}/in", PROC_OUTPUT=f"{work}/out",
-               PROC_STATUS=f"{work}/status", PROC_LOCK=f"{work}/lock", PROC_SLOTS="1",
+    env = dict(os.environ, PROC_DIR=work, PROC_SLOTS="1",
                PROC_WAIT_MS="3000", HOST="127.0.0.1", PORT="0", HOME=work, **extra)
     plog, wlog = f"{work}/processor.log", f"{work}/web.log"
     procs["processor" + name] = start(args.processor, env, plog)

@@ -285,7 +285,6 @@ TEST(Api, LimitsShowTheSettings) {
   EXPECT_EQ(j["keepalive_ms"], 2500);
   EXPECT_EQ(j["send_timeout_ms"], 4321);
   EXPECT_EQ(j["slots"], 2);
-  EXPECT_EQ(j["mode"], "warm");
   auto h =
       parse(http_raw(s.port(), "GET /healthz HTTP/1.1\r\nHost: x\r\nAccept: application/json\r\n"
                                "Connection: close\r\n\r\n"));
@@ -299,7 +298,7 @@ TEST(Api, HealthzIs503WithTheReasonWhenNoWorkerRuns) {
   EXPECT_EQ(a.status, 503);
   EXPECT_EQ(a.header("retry-after"), "1");
   EXPECT_NE(a.body.find("no worker is running"), std::string::npos) << a.body;
-  EXPECT_NE(a.body.find(s.dir() + "/lock.worker"), std::string::npos) << a.body;
+  EXPECT_NE(a.body.find(s.path("lock.worker")), std::string::npos) << a.body;
   auto jget = [&] {
     return http_raw(s.port(), "GET /healthz HTTP/1.1\r\nHost: x\r\nAccept: application/json\r\n"
                               "Connection: close\r\n\r\n");
@@ -339,16 +338,17 @@ TEST(Api, MetricsCountRequestsTimeoutsAndRestarts) {
         seconds(5));
   };
   std::vector<const char *> wants = {
-      "fifogate_http_requests_total{route=\"/check\",status=\"200\"} 1\n",
-      "fifogate_http_requests_total{route=\"/process\",status=\"200\"} 1\n",
+      "fifogate_http_requests_total{route=\"/check\",processor=\"default\",status=\"200\"} 1\n",
+      "fifogate_http_requests_total{route=\"/process\",processor=\"default\",status=\"200\"} 1\n",
       "fifogate_http_requests_total{route=\"other\",status=\"404\"} 1\n",
-      "fifogate_request_duration_seconds_count{route=\"/check\"} 1\n",
-      "fifogate_request_duration_seconds_bucket{route=\"/process\",le=\"+Inf\"} 1\n",
+      "fifogate_request_duration_seconds_count{route=\"/check\",processor=\"default\"} 1\n",
+      "fifogate_request_duration_seconds_bucket{route=\"/process\",processor=\"default\","
+      "le=\"+Inf\"} 1\n",
       "fifogate_requests_in_flight 0\n",
       "fifogate_queue_wait_seconds_count 2\n",
-      "fifogate_timeouts_total 0\n",
-      "fifogate_worker_restarts_total 0\n",
-      "fifogate_workers_live 1\n",
+      "fifogate_timeouts_total{processor=\"default\"} 0\n",
+      "fifogate_worker_restarts_total{processor=\"default\"} 0\n",
+      "fifogate_workers_live{processor=\"default\"} 1\n",
       "fifogate_http_request_bytes_total{route=\"/process\"} 5\n"};
   EXPECT_TRUE(has_all(wants)) << m.body;
   EXPECT_EQ(m.status, 200);
@@ -361,7 +361,8 @@ TEST(Api, MetricsCountRequestsTimeoutsAndRestarts) {
       {{"PROC_COMMAND", "sleep 5"}, {"PROC_PROTOCOL", "raw"}, {"PROC_TIMEOUT_MS", "300"}});
   auto t = s.post("x");
   EXPECT_EQ(t.status, 504) << t.body;
-  EXPECT_TRUE(has_all({"fifogate_worker_restarts_total 1\n", "fifogate_timeouts_total 1\n"}))
+  EXPECT_TRUE(has_all({"fifogate_worker_restarts_total{processor=\"default\"} 1\n",
+                       "fifogate_timeouts_total{processor=\"default\"} 1\n"}))
       << m.body;
 }
 
@@ -389,7 +390,8 @@ TEST(Api, OneAccessLineOnEachSideWithTheSameRequestId) {
   EXPECT_EQ(count(web, "req=" + id), 1u) << web;
   EXPECT_EQ(count(proc, "req=" + id), 1u) << proc;
   std::regex line("req=" + id +
-                  " POST /check 200 [0-9]+ms in=[0-9]+B out=[0-9]+B outcome=ok exit=0 "
+                  " POST /check 200 [0-9]+ms in=[0-9]+B out=[0-9]+B processor=default "
+                  "outcome=ok exit=0 "
                   "worker=[^ ]+:[0-9]+ lang=en_US matches=1\n");
   EXPECT_TRUE(std::regex_search(web, line)) << web;
   EXPECT_NE(proc.find("req=" + id + " outcome=ok exit=0 lang=en_US in=4B"), std::string::npos)

@@ -30,13 +30,12 @@ struct Ghost {
 };
 static Ghost half_sent_request(const Stack &s, const std::string &body_part) {
   std::signal(SIGPIPE, SIG_IGN);
-  auto env = s.env();
-  auto lock = FileLock::acquire(env["PROC_LOCK"], Deadline::in(seconds(2)));
+  auto lock = FileLock::acquire(s.path("lock"), Deadline::in(seconds(2)));
   EXPECT_TRUE(lock.ok());
   Ghost g;
-  g.out = std::move(*open_fifo_reader(env["PROC_OUTPUT"]));
-  g.status = std::move(*open_fifo_reader(env["PROC_STATUS"]));
-  auto in = open_fifo_writer(env["PROC_INPUT"], Deadline::in(seconds(2)));
+  g.out = std::move(*open_fifo_reader(s.path("out")));
+  g.status = std::move(*open_fifo_reader(s.path("status")));
+  auto in = open_fifo_writer(s.path("in"), Deadline::in(seconds(2)));
   EXPECT_TRUE(in.ok());
   auto id = RequestId::random();
   std::string recs = frame::encode(frame::Kind::begin, id, "len=1000") +
@@ -82,16 +81,16 @@ TEST(CrossTalk, InputOfASenderThatVanishedIsNeverMerged) {
 TEST(CrossTalk, ASenderThatLeftBeforeTheWorkerOpenedTheInputIsSeenToHaveLeft) {
   std::signal(SIGPIPE, SIG_IGN);
   Stack s;
-  auto env = s.env();
-  for (const char *k : {"PROC_INPUT", "PROC_OUTPUT", "PROC_STATUS"})
-    ASSERT_EQ(::mkfifo(env[k].c_str(), 0660), 0) << k;
+  ASSERT_EQ(::mkdir(s.path("").c_str(), 0770), 0);
+  for (const char *f : {"in", "out", "status"})
+    ASSERT_EQ(::mkfifo(s.path(f).c_str(), 0660), 0) << f;
   // Read ends held by the test keep the bytes in the FIFO and take the answer.
-  auto holder = open_fifo_reader(env["PROC_INPUT"]);
-  auto out = open_fifo_reader(env["PROC_OUTPUT"]);
-  auto status = open_fifo_reader(env["PROC_STATUS"]);
+  auto holder = open_fifo_reader(s.path("in"));
+  auto out = open_fifo_reader(s.path("out"));
+  auto status = open_fifo_reader(s.path("status"));
   ASSERT_TRUE(holder.ok() && out.ok() && status.ok());
   {
-    auto in = open_fifo_writer(env["PROC_INPUT"], Deadline::in(seconds(2)));
+    auto in = open_fifo_writer(s.path("in"), Deadline::in(seconds(2)));
     ASSERT_TRUE(in.ok()) << in.error().message();
     auto id = RequestId::random();
     std::string recs = frame::encode(frame::Kind::begin, id, "len=1000") +
@@ -116,12 +115,18 @@ TEST(CrossTalk, ASenderThatLeftBeforeTheWorkerOpenedTheInputIsSeenToHaveLeft) {
 
 TEST(CrossTalk, TailOfATimedOutAnswerIsNotReadByTheNextRequest) {
   // The worker allows the command 20 s; the web gives up after 1 s + 2 s grace,
-  // while the command is still printing.
+  // while the command is still printing. The web goes by the deadline the
+  // worker publishes, so the file is made to say 1 s (as an older worker's
+  // might, or one whose file was rewritten).
   Stack s(Env{{"PROC_COMMAND",
                "sh -c 'read l; case \"$l\" in slow*) i=0; while [ $i -lt 40 ]; do echo stale-$i; "
                "sleep 0.1; i=$((i+1)); done;; *) echo \"answer:$l\";; esac'"}});
   s.start_processor({{"PROC_TIMEOUT_MS", "20000"}});
-  s.start_web({{"PROC_TIMEOUT_MS", "1000"}, {"PROC_WAIT_MS", "5000"}});
+  std::string info = read_file(s.path("lock.worker"));
+  auto at = info.find("timeout_ms=20000\n");
+  ASSERT_NE(at, std::string::npos) << info;
+  write_file(s.path("lock.worker"), info.replace(at, 17, "timeout_ms=1000\n"));
+  s.start_web({{"PROC_WAIT_MS", "5000"}});
   auto first = s.post("slow\n");
   EXPECT_EQ(first.status, 504) << first.body;
   // Next in line while the worker still writes the old answer and its status.
@@ -138,9 +143,8 @@ TEST(CrossTalk, StaleStatusRecordsAreDropped) {
   s.start_processor();
   s.start_web();
   // Someone writes a status record for a request nobody waits for, and junk.
-  auto env = s.env();
-  auto st_reader = open_fifo_reader(env["PROC_STATUS"]); // so the write can happen
-  auto w = try_open_fifo_writer(env["PROC_STATUS"]);
+  auto st_reader = open_fifo_reader(s.path("status")); // so the write can happen
+  auto w = try_open_fifo_writer(s.path("status"));
   ASSERT_TRUE(w.ok());
   StatusRecord fake;
   fake.id = RequestId::random();
@@ -203,9 +207,8 @@ TEST(CrossTalk, AnIncompleteRecordOfAWriterThatLeftIsDroppedAndTheNextRequestSer
   Stack s(Env{{"PROC_TIMEOUT_MS", "3000"}});
   s.start_processor();
   s.start_web();
-  auto env = s.env();
   {
-    auto in = open_fifo_writer(env["PROC_INPUT"], Deadline::in(seconds(2)));
+    auto in = open_fifo_writer(s.path("in"), Deadline::in(seconds(2)));
     ASSERT_TRUE(in.ok());
     std::string cut =
         frame::encode(frame::Kind::data, RequestId::random(), std::string(100, 'x')).substr(0, 50);

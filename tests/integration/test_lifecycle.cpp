@@ -121,23 +121,24 @@ TEST(Lifecycle, HelpListsEveryVariable) {
   for (const char *bin : {FIFOGATE_WEB_BIN, FIFOGATE_PROCESSOR_BIN}) {
     std::string out = run_capture({bin, "--help"}, "");
     for (const char *var :
-         {"PROC_INPUT", "PROC_OUTPUT", "PROC_STATUS", "PROC_LOCK", "PROC_COMMAND", "PROC_PROTOCOL",
-          "PROC_TIMEOUT_MS", "PROC_WAIT_MS", "HOST", "PORT", "MAX_BODY_BYTES", "MAX_OUTPUT_BYTES",
-          "WEB_THREADS", "WEB_MAX_CONNECTIONS", "WEB_HEAD_TIMEOUT_MS", "WEB_BODY_TIMEOUT_MS",
-          "WEB_BODY_MIN_RATE", "WEB_TOKEN", "WEB_CORS_ORIGINS"})
+         {"PROC_DIR", "PROC_NAME", "WEB_DEFAULT_PROCESSOR", "PROC_CONTENT_TYPE", "PROC_COMMAND",
+          "PROC_PROTOCOL", "PROC_TIMEOUT_MS", "PROC_WAIT_MS", "HOST", "PORT", "MAX_BODY_BYTES",
+          "MAX_OUTPUT_BYTES", "WEB_THREADS", "WEB_MAX_CONNECTIONS", "WEB_HEAD_TIMEOUT_MS",
+          "WEB_BODY_TIMEOUT_MS", "WEB_BODY_MIN_RATE", "WEB_TOKEN", "WEB_CORS_ORIGINS"})
       EXPECT_NE(out.find(var), std::string::npos) << bin << " --help lacks " << var;
   }
 }
 
 TEST(Lifecycle, ProcessorRefusesANonFifoPath) {
   Stack s;
-  write_file(s.dir() + "/in", "I am a regular file");
+  ASSERT_EQ(::mkdir(s.path("").c_str(), 0770), 0);
+  write_file(s.path("in"), "I am a regular file");
   Proc p(FIFOGATE_PROCESSOR_BIN, {}, s.env(), s.dir() + "/p.log");
   auto st = p.wait(seconds(5));
   ASSERT_TRUE(st.has_value());
   EXPECT_EQ(WEXITSTATUS(*st), 111);
   EXPECT_NE(read_file(s.dir() + "/p.log").find("is not a FIFO"), std::string::npos);
-  EXPECT_EQ(read_file(s.dir() + "/in"), "I am a regular file");
+  EXPECT_EQ(read_file(s.path("in")), "I am a regular file");
 }
 
 // A command named aspell that hangs (in `sleep 29`) at one stage of the
@@ -229,7 +230,8 @@ TEST(Lifecycle, TheHealthCheckPassesOnlyForAWorkerOfThisHost) {
   {
     // Slot 0 served from elsewhere: its FIFO there, its life lock held, and
     // another host's name in the lock file.
-    std::string input = s.env().at("PROC_INPUT"), owner = s.env().at("PROC_LOCK") + ".worker";
+    std::string input = s.path("in"), owner = s.path("lock.worker");
+    ::mkdir(s.path("").c_str(), 0770);
     ASSERT_EQ(::mkfifo(input.c_str(), 0660), 0);
     int fd = ::open(owner.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0660);
     ASSERT_GE(fd, 0);

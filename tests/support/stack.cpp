@@ -272,15 +272,8 @@ HttpAnswer http_get(int port, const std::string &path) {
 }
 
 Stack::Stack(Env extra) {
-  env_ = {{"PROC_INPUT", dir_.path + "/in"},
-          {"PROC_OUTPUT", dir_.path + "/out"},
-          {"PROC_STATUS", dir_.path + "/status"},
-          {"PROC_LOCK", dir_.path + "/lock"},
-          {"HOST", "127.0.0.1"},
-          {"PORT", "0"},
-          {"PROC_WAIT_MS", "2000"},
-          {"PROC_TIMEOUT_MS", "20000"},
-          {"HOME", dir_.path}};
+  env_ = {{"PROC_DIR", dir_.path},  {"HOST", "127.0.0.1"},        {"PORT", "0"},
+          {"PROC_WAIT_MS", "2000"}, {"PROC_TIMEOUT_MS", "20000"}, {"HOME", dir_.path}};
   for (auto &[k, v] : extra)
     env_[k] = v;
 }
@@ -292,7 +285,6 @@ void Stack::start_processor(const Env &overrides) {
     e[k] = v;
   processor_ = Proc(FIFOGATE_PROCESSOR_BIN, {}, e, dir_.path + "/processor.log");
   ++processor_starts_;
-  std::string owner = e["PROC_LOCK"] + ".worker";
   std::string log_path = dir_.path + "/processor.log";
   int want = processor_starts_;
   bool ok = eventually(

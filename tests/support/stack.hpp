@@ -81,6 +81,10 @@ public:
   explicit Stack(Env extra = {});
   ~Stack();
   const std::string &dir() const { return dir_.path; }
+  // A file of a kind's directory (PROC_DIR/<kind>/): "in", "lock.worker", "out.3"...
+  std::string path(const std::string &file, const std::string &kind = "default") const {
+    return dir_.path + "/" + kind + "/" + file;
+  }
   Env env() const { return env_; }
   void set(const std::string &k, const std::string &v) { env_[k] = v; }
 

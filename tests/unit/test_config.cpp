@@ -17,10 +17,14 @@ static EnvLookup env_of(std::map<std::string, std::string> m) {
 TEST(Config, DefaultsMatchTheReadme) {
   auto c = config_from(env_of({}));
   ASSERT_TRUE(c.ok()) << c.error().message();
-  EXPECT_EQ(c->input_path, "/run/fifogate/in");
-  EXPECT_EQ(c->output_path, "/run/fifogate/out");
-  EXPECT_EQ(c->status_path, "/run/fifogate/status");
-  EXPECT_EQ(c->lock_path, "/run/fifogate/lock");
+  EXPECT_EQ(c->proc_dir, "/run/fifogate");
+  EXPECT_EQ(c->name, "default");
+  EXPECT_EQ(c->default_processor, "default");
+  EXPECT_EQ(c->content_type, "");
+  EXPECT_EQ(c->channel(0).input_path, "/run/fifogate/default/in");
+  EXPECT_EQ(c->channel(0).output_path, "/run/fifogate/default/out");
+  EXPECT_EQ(c->channel(0).status_path, "/run/fifogate/default/status");
+  EXPECT_EQ(c->channel(3).lock_path, "/run/fifogate/default/lock.3");
   EXPECT_EQ(c->command, (std::vector<std::string>{"aspell", "-a"}));
   EXPECT_EQ(c->protocol, Protocol::ispell);
   EXPECT_EQ(c->timeout_ms, 30000);
@@ -30,24 +34,36 @@ TEST(Config, DefaultsMatchTheReadme) {
   EXPECT_EQ(c->max_body_bytes, 16 * 1024 * 1024);
   EXPECT_EQ(c->keepalive_ms, 5000);
   EXPECT_EQ(c->send_timeout_ms, 120000);
-  EXPECT_EQ(c->owner_lock_path(), "/run/fifogate/lock.worker");
+  EXPECT_EQ(c->owner_lock_path(), "/run/fifogate/default/lock.worker");
 }
 
 TEST(Config, ReadsEveryVariable) {
-  auto c = config_from(
-      env_of({{"PROC_INPUT", "/x/i"},          {"PROC_OUTPUT", "/x/o"},
-              {"PROC_STATUS", "/x/s"},         {"PROC_LOCK", "/x/l"},
-              {"PROC_COMMAND", "cat -u"},      {"PROC_TIMEOUT_MS", "1500"},
-              {"PROC_WAIT_MS", "250"},         {"PORT", "8080"},
-              {"HOST", "127.0.0.1"},           {"MAX_BODY_BYTES", "1024"},
-              {"MAX_OUTPUT_BYTES", "2048"},    {"WEB_THREADS", "3"},
-              {"WEB_MAX_CONNECTIONS", "7"},    {"WEB_HEAD_TIMEOUT_MS", "800"},
-              {"WEB_BODY_TIMEOUT_MS", "8000"}, {"WEB_BODY_MIN_RATE", "0"},
-              {"WEB_TOKEN", "s3cret"},         {"WEB_CORS_ORIGINS", "https://a.example"},
-              {"WEB_KEEPALIVE_MS", "0"},       {"WEB_SEND_TIMEOUT_MS", "900"}}));
+  auto c = config_from(env_of({{"PROC_DIR", "/x/"},
+                               {"PROC_NAME", "md-2_x"},
+                               {"WEB_DEFAULT_PROCESSOR", "spell"},
+                               {"PROC_CONTENT_TYPE", "text/html"},
+                               {"PROC_COMMAND", "cat -u"},
+                               {"PROC_TIMEOUT_MS", "1500"},
+                               {"PROC_WAIT_MS", "250"},
+                               {"PORT", "8080"},
+                               {"HOST", "127.0.0.1"},
+                               {"MAX_BODY_BYTES", "1024"},
+                               {"MAX_OUTPUT_BYTES", "2048"},
+                               {"WEB_THREADS", "3"},
+                               {"WEB_MAX_CONNECTIONS", "7"},
+                               {"WEB_HEAD_TIMEOUT_MS", "800"},
+                               {"WEB_BODY_TIMEOUT_MS", "8000"},
+                               {"WEB_BODY_MIN_RATE", "0"},
+                               {"WEB_TOKEN", "s3cret"},
+                               {"WEB_CORS_ORIGINS", "https://a.example"},
+                               {"WEB_KEEPALIVE_MS", "0"},
+                               {"WEB_SEND_TIMEOUT_MS", "900"}}));
   ASSERT_TRUE(c.ok()) << c.error().message();
-  EXPECT_EQ(c->input_path, "/x/i");
-  EXPECT_EQ(c->lock_path, "/x/l");
+  EXPECT_EQ(c->kind_dir(), "/x/md-2_x");
+  EXPECT_EQ(c->channel(1).input_path, "/x/md-2_x/in.1");
+  EXPECT_EQ(c->for_kind("spell").channel(0).lock_path, "/x/spell/lock");
+  EXPECT_EQ(c->default_processor, "spell");
+  EXPECT_EQ(c->content_type, "text/html");
   EXPECT_EQ(c->command, (std::vector<std::string>{"cat", "-u"}));
   EXPECT_EQ(c->protocol, Protocol::raw);
   EXPECT_EQ(c->timeout_ms, 1500);
@@ -90,7 +106,24 @@ TEST(Config, BadNumbersNameTheVariable) {
 }
 
 TEST(Config, RelativePathsAreRefused) {
-  EXPECT_FALSE(config_from(env_of({{"PROC_INPUT", "in"}})).ok());
+  EXPECT_FALSE(config_from(env_of({{"PROC_DIR", "run/fifogate"}})).ok());
+}
+
+TEST(Config, KindNamesAreCheckedAndThePerFileVariablesAreGone) {
+  for (const char *bad : {"a/b", "..", "a b", "x.y", "", "\xc3\xa9"})
+    EXPECT_FALSE(valid_kind_name(bad)) << bad;
+  EXPECT_TRUE(valid_kind_name("Spell_2-x"));
+  EXPECT_FALSE(valid_kind_name(std::string(65, 'a')));
+  auto c = config_from(env_of({{"PROC_NAME", "../etc"}}));
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.error().message().find("PROC_NAME"), std::string::npos);
+  EXPECT_FALSE(config_from(env_of({{"WEB_DEFAULT_PROCESSOR", "a.b"}})).ok());
+  EXPECT_FALSE(config_from(env_of({{"PROC_CONTENT_TYPE", "text/html\r\nX: y"}})).ok());
+  for (const char *old : {"PROC_INPUT", "PROC_OUTPUT", "PROC_STATUS", "PROC_LOCK"}) {
+    auto r = config_from(env_of({{old, "/run/fifogate/in"}}));
+    ASSERT_FALSE(r.ok()) << old;
+    EXPECT_NE(r.error().message().find("PROC_DIR"), std::string::npos) << r.error().message();
+  }
 }
 
 TEST(Config, ProtocolAutoAndOverride) {
@@ -116,6 +149,14 @@ TEST(SplitCommand, QuotesAndEscapesWithoutAShell) {
             (std::vector<std::string>{"echo", "$HOME", "|", "cat"}));
 }
 
+// Variables read only to refuse them, with what to set instead.
+static bool refused_only(const std::string &name) {
+  for (const char *old : {"WEB_QUEUE", "PROC_INPUT", "PROC_OUTPUT", "PROC_STATUS", "PROC_LOCK"})
+    if (name == old)
+      return true;
+  return false;
+}
+
 // Every variable the configuration reads is in --help: the names are those
 // config_from asks the environment for, not a list kept by hand.
 TEST(Config, HelpNamesEveryVariableItReads) {
@@ -128,7 +169,7 @@ TEST(Config, HelpNamesEveryVariableItReads) {
   ASSERT_GE(asked.size(), 20u);
   std::string help = config_help();
   for (const auto &name : asked) {
-    if (name == "WEB_QUEUE") // read only to refuse it
+    if (refused_only(name))
       continue;
     EXPECT_NE(help.find("  " + name + " "), std::string::npos) << "--help lacks " << name;
   }
@@ -164,7 +205,7 @@ TEST(Config, TheReadmeTableNamesEveryVariable) {
   });
   ASSERT_TRUE(c.ok());
   for (const auto &name : asked) {
-    if (name == "WEB_QUEUE")
+    if (refused_only(name))
       continue;
     EXPECT_EQ(in_table[name], 1) << "README's configuration table and " << name;
   }

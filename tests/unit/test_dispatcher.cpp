@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <optional>
 #include <set>
+#include <sys/stat.h>
 #include <thread>
 
 using namespace fifogate;
@@ -18,10 +19,8 @@ struct Slots {
   Config cfg;
   std::vector<FileLock> life;
   explicit Slots(int live) {
-    cfg.input_path = dir.path + "/in";
-    cfg.output_path = dir.path + "/out";
-    cfg.status_path = dir.path + "/status";
-    cfg.lock_path = dir.path + "/lock";
+    cfg.proc_dir = dir.path;
+    ::mkdir(cfg.kind_dir().c_str(), 0770);
     cfg.slots = 4;
     for (int k = 0; k < live; ++k) {
       auto l = FileLock::acquire(cfg.channel(k).owner_lock_path(), Deadline::in(Millis(1000)));

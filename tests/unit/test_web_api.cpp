@@ -76,16 +76,41 @@ TEST(WorkerInfo, ParsesKeyValueLines) {
 }
 
 TEST(WorkerInfo, WhatTheWorkerWritesIsWhatTheWebReads) {
-  WorkerInfo w{0, "host:7", "1.2.3", {"de", "en_US"}};
+  WorkerInfo w;
+  w.worker = "host:7";
+  w.version = "1.2.3";
+  w.langs = {"de", "en_US"};
   EXPECT_EQ(encode_worker_info(w), "worker=host:7\nversion=1.2.3\nlangs=de,en_US\n");
+  w.name = "md";
+  w.command = "cmark-gfm -t html";
+  w.protocol = "raw";
+  w.mode = "per-request";
+  w.content_type = "text/html; charset=utf-8";
+  w.timeout_ms = 1500;
+  w.max_body_bytes = 10;
+  w.max_output_bytes = 20;
   auto back = parse_worker_info(5, encode_worker_info(w));
   EXPECT_EQ(back.slot, 5);
   EXPECT_EQ(back.worker, "host:7");
   EXPECT_EQ(back.version, "1.2.3");
   EXPECT_EQ(back.langs, w.langs);
+  EXPECT_EQ(back.name, "md");
+  EXPECT_EQ(back.command, w.command);
+  EXPECT_EQ(back.protocol, "raw");
+  EXPECT_EQ(back.mode, "per-request");
+  EXPECT_EQ(back.content_type, w.content_type);
+  EXPECT_EQ(back.timeout_ms, 1500);
+  EXPECT_EQ(back.max_body_bytes, 10);
+  EXPECT_EQ(back.max_output_bytes, 20);
+  EXPECT_EQ(parse_worker_info(0, "timeout_ms=-5\nmax_body_bytes=x\n").timeout_ms, 0);
   // A value cannot add a key of its own.
-  auto odd = parse_worker_info(0, encode_worker_info(WorkerInfo{0, "h:1\nversion=evil", "1", {}}));
+  WorkerInfo evil;
+  evil.worker = "h:1\nversion=evil";
+  evil.version = "1";
+  evil.command = "x\ntimeout_ms=1";
+  auto odd = parse_worker_info(0, encode_worker_info(evil));
   EXPECT_EQ(odd.version, "1");
+  EXPECT_EQ(odd.timeout_ms, 0);
 }
 
 TEST(BeginOptions, WhatTheWebSendsIsWhatTheWorkerReads) {
@@ -141,31 +166,38 @@ TEST(BeginOptions, WhatAWorkerLearnsOfItsCommand) {
 
 TEST(Metrics, PrometheusTextWithEveryFamily) {
   Metrics m;
-  m.request("/check", 200, 0.004, 100, 500);
-  m.request("/check", 200, 2.0, 10, 50);
-  m.request("/process", 504, 31.0, 1, 2);
+  m.request("/check", 200, 0.004, 100, 500, "default");
+  m.request("/check", 200, 2.0, 10, 50, "default");
+  m.request("/process/md", 504, 31.0, 1, 2, "md");
   m.request("/nope/../x", 404, 0.0, 0, 30);
   m.queue_wait(0.002);
-  std::string t = m.exposition(2, "9.9.9", 3);
+  std::string t = m.exposition({{"default", 2, 3}, {"md", 1, 0}}, "9.9.9");
   for (const char *want : {
            "# TYPE fifogate_http_requests_total counter\n",
-           "fifogate_http_requests_total{route=\"/check\",status=\"200\"} 2\n",
-           "fifogate_http_requests_total{route=\"/process\",status=\"504\"} 1\n",
+           "fifogate_http_requests_total{route=\"/check\",processor=\"default\",status=\"200\"} "
+           "2\n",
+           "fifogate_http_requests_total{route=\"/process\",processor=\"md\",status=\"504\"} 1\n",
            "fifogate_http_requests_total{route=\"other\",status=\"404\"} 1\n",
            "# TYPE fifogate_request_duration_seconds histogram\n",
-           "fifogate_request_duration_seconds_bucket{route=\"/check\",le=\"0.005\"} 1\n",
-           "fifogate_request_duration_seconds_bucket{route=\"/check\",le=\"2.5\"} 2\n",
-           "fifogate_request_duration_seconds_bucket{route=\"/check\",le=\"+Inf\"} 2\n",
-           "fifogate_request_duration_seconds_count{route=\"/check\"} 2\n",
-           "fifogate_request_duration_seconds_bucket{route=\"/process\",le=\"30\"} 0\n",
-           "fifogate_request_duration_seconds_bucket{route=\"/process\",le=\"+Inf\"} 1\n",
+           "fifogate_request_duration_seconds_bucket{route=\"/check\",processor=\"default\","
+           "le=\"0.005\"} 1\n",
+           "fifogate_request_duration_seconds_bucket{route=\"/check\",processor=\"default\","
+           "le=\"2.5\"} 2\n",
+           "fifogate_request_duration_seconds_count{route=\"/check\",processor=\"default\"} 2\n",
+           "fifogate_request_duration_seconds_bucket{route=\"/process\",processor=\"md\","
+           "le=\"30\"} 0\n",
+           "fifogate_request_duration_seconds_bucket{route=\"/process\",processor=\"md\","
+           "le=\"+Inf\"} 1\n",
+           "fifogate_request_duration_seconds_count{route=\"/check\",processor=\"md\"} 0\n",
            "fifogate_requests_in_flight 0\n",
            "# TYPE fifogate_requests_waiting gauge\n",
-           "fifogate_requests_waiting 3\n",
+           "fifogate_requests_waiting{processor=\"default\"} 3\n",
            "fifogate_queue_wait_seconds_count 1\n",
-           "fifogate_timeouts_total 1\n",
-           "fifogate_worker_restarts_total 0\n",
-           "fifogate_workers_live 2\n",
+           "fifogate_timeouts_total{processor=\"md\"} 1\n",
+           "fifogate_timeouts_total{processor=\"default\"} 0\n",
+           "fifogate_worker_restarts_total{processor=\"default\"} 0\n",
+           "fifogate_workers_live{processor=\"default\"} 2\n",
+           "fifogate_workers_live{processor=\"md\"} 1\n",
            "fifogate_http_request_bytes_total{route=\"/check\"} 110\n",
            "fifogate_http_response_bytes_total{route=\"/check\"} 550\n",
            "fifogate_build_info{version=\"9.9.9\"} 1\n",
@@ -193,14 +225,19 @@ TEST(Metrics, InFlightAndRestarts) {
   Metrics m;
   {
     Metrics::InFlight a(m), b(m);
-    EXPECT_NE(m.exposition(0, "v").find("fifogate_requests_in_flight 2\n"), std::string::npos);
+    EXPECT_NE(m.exposition({}, "v").find("fifogate_requests_in_flight 2\n"), std::string::npos);
   }
-  EXPECT_NE(m.exposition(0, "v").find("fifogate_requests_in_flight 0\n"), std::string::npos);
-  m.worker_seen(0, "h:1");
-  m.worker_seen(0, "h:1");
-  m.worker_seen(1, "h:2");
-  m.worker_seen(0, "");
-  EXPECT_NE(m.exposition(0, "v").find("fifogate_worker_restarts_total 0\n"), std::string::npos);
-  m.worker_seen(0, "h:3"); // slot 0 has a new processor
-  EXPECT_NE(m.exposition(0, "v").find("fifogate_worker_restarts_total 1\n"), std::string::npos);
+  EXPECT_NE(m.exposition({}, "v").find("fifogate_requests_in_flight 0\n"), std::string::npos);
+  std::vector<Metrics::KindGauges> kinds = {{"a", 0, 0}, {"b", 0, 0}};
+  m.worker_seen("a", 0, "h:1");
+  m.worker_seen("a", 0, "h:1");
+  m.worker_seen("a", 1, "h:2");
+  m.worker_seen("b", 0, "h:9"); // another kind's slot 0 is another slot
+  m.worker_seen("a", 0, "");
+  EXPECT_NE(m.exposition(kinds, "v").find("fifogate_worker_restarts_total{processor=\"a\"} 0\n"),
+            std::string::npos);
+  m.worker_seen("a", 0, "h:3"); // slot 0 of kind a has a new processor
+  auto t = m.exposition(kinds, "v");
+  EXPECT_NE(t.find("fifogate_worker_restarts_total{processor=\"a\"} 1\n"), std::string::npos);
+  EXPECT_NE(t.find("fifogate_worker_restarts_total{processor=\"b\"} 0\n"), std::string::npos);
 }

@@ -4,6 +4,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace fifogate {
@@ -11,9 +12,10 @@ namespace fifogate {
 enum class Protocol { raw, ispell };
 enum class Mode { per_request, warm };
 
-// One worker slot's FIFOs and locks. Slot 0 uses the configured paths as they
-// are; slot k > 0 appends ".k" to each, so they sit side by side in the shared
-// directory and `docker compose up --scale processor=N` needs no extra setup.
+// One worker slot's FIFOs and locks, in its kind's directory
+// (PROC_DIR/<name>/). Slot 0 is in, out, status, lock; slot k > 0 appends
+// ".k" to each, so they sit side by side and `docker compose up --scale
+// spell=N` needs no extra setup.
 struct Channel {
   int slot = 0;
   std::string input_path, output_path, status_path, lock_path;
@@ -24,10 +26,12 @@ struct Channel {
 // Settings shared by web and processor, read from the environment under the
 // same names on both sides (so one compose anchor configures both).
 struct Config {
-  std::string input_path = "/run/fifogate/in";
-  std::string output_path = "/run/fifogate/out";
-  std::string status_path = "/run/fifogate/status";
-  std::string lock_path = "/run/fifogate/lock";
+  // The shared directory: one subdirectory per processor kind, named by
+  // the kind (PROC_NAME), holding that kind's FIFOs and locks.
+  std::string proc_dir = "/run/fifogate";
+  std::string name = "default";              // processor: the kind it serves
+  std::string default_processor = "default"; // web: the kind POST /process and /check use
+  std::string content_type;                  // processor: its answers' type; empty = by content
   std::string command_line = "aspell -a";
   std::vector<std::string> command = {"aspell", "-a"};
   Protocol protocol = Protocol::ispell;
@@ -51,6 +55,10 @@ struct Config {
   Mode mode = Mode::per_request;
   int64_t warm_max_requests = 1000; // warm mode: restart the command after this many
 
+  // This kind's directory, and the same settings for another kind (the web
+  // keeps one per kind it serves).
+  std::string kind_dir() const { return proc_dir + "/" + name; }
+  Config for_kind(const std::string &kind) const;
   Channel channel(int slot) const;
   // Slot 0's life lock (the only one when a single processor runs).
   std::string owner_lock_path() const { return channel(0).owner_lock_path(); }
@@ -62,6 +70,9 @@ struct Config {
   int64_t worker_hard_deadline_ms() const { return web_exchange_ms() + 1000; }
   static constexpr int64_t kWebGraceMs = 2000;
 };
+
+// A kind's name: 1 to 64 of A-Z a-z 0-9 _ - (it is a directory and a URL segment).
+bool valid_kind_name(std::string_view name);
 
 using EnvLookup = std::function<std::optional<std::string>(const std::string &)>;
 EnvLookup process_env();

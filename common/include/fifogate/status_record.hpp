@@ -30,9 +30,10 @@ struct StatusRecord {
   int signal = 0;     // the signal that ended it, 0 if none
   int64_t duration_ms = 0;
   bool stderr_truncated = false;
-  std::string stderr_text; // capped at kMaxStderr bytes
-  std::string message;     // the worker's own explanation, one line
-  std::string worker;      // which worker served it
+  std::string stderr_text;  // capped at kMaxStderr bytes
+  std::string message;      // the worker's own explanation, one line
+  std::string worker;       // which worker served it
+  std::string content_type; // its PROC_CONTENT_TYPE; empty: the web goes by the output
 };
 constexpr size_t kMaxStderr = 64 * 1024;
 

@@ -1,4 +1,5 @@
 #pragma once
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -8,13 +9,19 @@ namespace fifogate {
 // What a worker publishes about itself in its life-lock file in the shared
 // directory (the web and the processors may run in different containers, so
 // the files are the only thing both see): "key=value" lines,
-//   worker=<host:pid>\nversion=<ver>\nlangs=<dict>,<dict>,...\n
-// Unknown keys are skipped, so a newer worker can add some.
+//   worker=<host:pid>  version=<ver>  langs=<dict>,<dict>,...
+//   name=<kind>  command=<PROC_COMMAND>  protocol=ispell|raw
+//   mode=per-request|warm  content_type=<PROC_CONTENT_TYPE>
+//   timeout_ms=<n>  max_body_bytes=<n>  max_output_bytes=<n>
+// Unknown keys are skipped, so a newer worker can add some; a number that
+// does not parse stays 0 (unknown).
 struct WorkerInfo {
   int slot = 0; // not in the file: which slot's file it was
   std::string worker;
   std::string version;
   std::vector<std::string> langs; // the dictionaries installed where it runs
+  std::string name, command, protocol, mode, content_type;
+  int64_t timeout_ms = 0, max_body_bytes = 0, max_output_bytes = 0;
 };
 
 std::string encode_worker_info(const WorkerInfo &info);

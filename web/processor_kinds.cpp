@@ -1,0 +1,94 @@
+#include "processor_kinds.hpp"
+#include "worker_info.hpp"
+#include <algorithm>
+#include <dirent.h>
+#include <sys/stat.h>
+
+namespace fifogate {
+
+namespace {
+
+constexpr auto kInfoRefresh = std::chrono::seconds(1);
+
+bool is_directory(const std::string &path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+} // namespace
+
+std::vector<WorkerInfo> ProcessorKind::live_workers() {
+  auto infos = read_worker_infos(cfg_, dispatcher_.live_slots());
+  for (auto &w : infos)
+    w.name = cfg_.name; // the directory says which kind it serves
+  return infos;
+}
+
+WorkerInfo ProcessorKind::info() {
+  std::lock_guard<std::mutex> g(m_);
+  auto now = Clock::now();
+  if (now - info_read_ >= kInfoRefresh) {
+    auto live = dispatcher_.live_slots();
+    if (live.size() > 1)
+      live.resize(1);
+    auto infos = read_worker_infos(cfg_, live);
+    info_ = infos.empty() ? WorkerInfo{} : std::move(infos.front());
+    info_read_ = now;
+  }
+  return info_;
+}
+
+Config ProcessorKind::exchange_config() {
+  WorkerInfo w = info();
+  Config c = cfg_;
+  if (w.timeout_ms > 0)
+    c.timeout_ms = w.timeout_ms;
+  if (w.max_output_bytes > 0)
+    c.max_output_bytes = std::min(c.max_output_bytes, w.max_output_bytes);
+  return c;
+}
+
+ProcessorKinds::ProcessorKinds(const Config &cfg) : cfg_(cfg) {
+  std::lock_guard<std::mutex> g(m_);
+  default_ = add_locked(cfg.default_processor);
+}
+
+ProcessorKind *ProcessorKinds::add_locked(const std::string &name) {
+  auto &slot = kinds_[name];
+  if (!slot)
+    slot = std::make_unique<ProcessorKind>(cfg_, name);
+  return slot.get();
+}
+
+ProcessorKind *ProcessorKinds::find(const std::string &name) {
+  if (!valid_kind_name(name))
+    return nullptr;
+  std::lock_guard<std::mutex> g(m_);
+  if (auto it = kinds_.find(name); it != kinds_.end())
+    return it->second.get();
+  // Kinds are never dropped (their dispatchers may have requests queued), so
+  // their number is bounded here.
+  if (kinds_.size() >= kMaxKinds || !is_directory(cfg_.proc_dir + "/" + name))
+    return nullptr;
+  return add_locked(name);
+}
+
+std::vector<ProcessorKind *> ProcessorKinds::all() {
+  std::vector<std::string> names;
+  if (DIR *d = ::opendir(cfg_.proc_dir.c_str())) {
+    while (auto *e = ::readdir(d))
+      if (valid_kind_name(e->d_name) && is_directory(cfg_.proc_dir + "/" + e->d_name))
+        names.emplace_back(e->d_name);
+    ::closedir(d);
+  }
+  std::lock_guard<std::mutex> g(m_);
+  for (const auto &n : names)
+    if (kinds_.size() < kMaxKinds)
+      add_locked(n);
+  std::vector<ProcessorKind *> out;
+  for (auto &[n, k] : kinds_)
+    out.push_back(k.get());
+  return out;
+}
+
+} // namespace fifogate
