@@ -117,8 +117,16 @@ public:
         if (auto f = on_record(*rec); f)
           return f->error == ExchangeError::none ? std::nullopt : f;
       }
-      if (parser_.corrupt())
-        return Failure{ExchangeError::protocol, what + ": bytes that are not records"};
+      if (parser_.corrupt()) {
+        // Not from our worker (its records are whole writes): dropped, and
+        // our records are still awaited, within the deadline.
+        size_t dropped = parser_.resync();
+        if (junk_ == 0)
+          log_line("web",
+                   "req=" + id_.hex() + " " + what + ": dropping bytes that are not records");
+        junk_ += dropped;
+        continue;
+      }
       if (cancel_.load())
         return Failure{ExchangeError::worker_lost, what + ": cancelled"};
       if (deadline.expired())
@@ -160,6 +168,7 @@ private:
   const std::atomic<bool> &cancel_;
   frame::Parser parser_;
   bool warned_ = false; // one log line per request for failed liveness checks
+  size_t junk_ = 0;     // bytes dropped that were not records
 };
 
 std::optional<Failure> send_body(int fd, const RequestId &id, std::string_view body,

@@ -64,6 +64,23 @@ size_t Parser::drop_incomplete_tail() {
   return dropped;
 }
 
+size_t Parser::resync() {
+  std::string_view rest(buf_.data() + pos_, buf_.size() - pos_);
+  size_t at = rest.find("FG1", 1);
+  if (at == std::string_view::npos) {
+    at = rest.size();
+    for (size_t keep : {size_t(2), size_t(1)}) // the start of a header still coming
+      if (rest.size() >= keep + 1 &&
+          std::string_view("FG1").substr(0, keep) == rest.substr(rest.size() - keep)) {
+        at = rest.size() - keep;
+        break;
+      }
+  }
+  pos_ += at;
+  corrupt_ = false;
+  return at;
+}
+
 std::optional<Record> Parser::next() {
   if (corrupt_ || buffered() < kHeaderSize)
     return std::nullopt;

@@ -161,6 +161,42 @@ TEST(CrossTalk, StaleStatusRecordsAreDropped) {
   EXPECT_EQ(a.body, aspell_direct("helo\n"));
 }
 
+// Anyone with access to the directory can write into the answer FIFOs while
+// a request is in flight. Bytes that are not records are dropped; the
+// request gets its worker's own answer.
+TEST(CrossTalk, JunkInTheAnswerFifosIsDroppedAndTheRequestServed) {
+  std::signal(SIGPIPE, SIG_IGN);
+  Stack s(Env{{"PROC_COMMAND", "sh -c 'sleep 1; cat'"}, {"PROC_PROTOCOL", "raw"}});
+  s.start_processor();
+  s.start_web();
+  HttpAnswer a;
+  std::thread client([&] { a = s.post("the real answer\n"); });
+  // The web holds both read ends only while the request is in flight.
+  std::optional<UniqueFd> out, status;
+  ASSERT_TRUE(eventually(
+      [&] {
+        if (!out)
+          if (auto w = try_open_fifo_writer(s.path("out")); w.ok())
+            out = std::move(*w);
+        if (!status)
+          if (auto w = try_open_fifo_writer(s.path("status")); w.ok())
+            status = std::move(*w);
+        return out && status;
+      },
+      seconds(5)));
+  for (auto *fd : {&*out, &*status})
+    ASSERT_TRUE(write_all(fd->get(), "this is not a record, FG1 nor this\n",
+                          Deadline::in(seconds(1)), "junk")
+                    .ok());
+  out.reset();
+  status.reset();
+  client.join();
+  EXPECT_EQ(a.status, 200) << a.body;
+  EXPECT_EQ(a.body, "the real answer\n");
+  EXPECT_NE(s.web_log().find("dropping bytes that are not records"), std::string::npos)
+      << s.web_log();
+}
+
 TEST(CrossTalk, ALingeringCommandCannotSwallowTheNextBody) {
   // The command answers, then leaves a background process holding its stdin
   // (as an exiting aspell can). With a FIFO as stdin, the next body would go

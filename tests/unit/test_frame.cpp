@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
+#include <vector>
 
 using namespace fifogate;
 using namespace fifogate::frame;
@@ -66,6 +67,32 @@ TEST(Frame, GarbageMakesTheParserCorrupt) {
   auto rec = encode(Kind::data, RequestId::random(), "ok");
   p.feed(rec.data(), rec.size());
   EXPECT_TRUE(p.next().has_value());
+}
+
+// The web's readers: junk between whole records is skipped, the records on
+// either side of it are read, and a header split over two reads survives.
+TEST(Frame, ResyncSkipsJunkBetweenRecords) {
+  auto id = RequestId::random();
+  std::string a = encode(Kind::data, id, "one"), b = encode(Kind::end, id, "3");
+  std::string stream = "junk FG no header here, " + a + "more junk FG1?? " + b;
+  Parser p;
+  std::vector<std::string> got;
+  size_t dropped = 0;
+  // Fed a byte at a time: no split point may lose a record.
+  for (char c : stream) {
+    p.feed(&c, 1);
+    for (;;) {
+      if (auto r = p.next()) {
+        got.push_back(r->payload);
+      } else if (p.corrupt()) {
+        dropped += p.resync();
+      } else {
+        break;
+      }
+    }
+  }
+  EXPECT_EQ(got, (std::vector<std::string>{"one", "3"}));
+  EXPECT_EQ(dropped, stream.size() - a.size() - b.size());
 }
 
 TEST(Frame, OversizedLengthIsCorrupt) {

@@ -42,8 +42,10 @@ std::string encode(Kind kind, const RequestId &id, std::string_view payload, boo
 std::string encode_message(Kind kind, const RequestId &id, std::string_view message);
 
 // Incremental decoder. Bytes that do not start with a valid header make it
-// corrupt(): the stream can no longer be trusted until the writer goes away,
-// and the caller then calls reset().
+// corrupt(): the caller either distrusts the stream until the writer goes
+// away and then calls reset() (the worker, whose input has one writer at a
+// time), or calls resync() (the web, whose answer FIFOs anyone in the group
+// could write into between the worker's records).
 class Parser {
 public:
   void feed(const char *data, size_t len) { buf_.append(data, len); }
@@ -57,6 +59,10 @@ public:
   // place, the next writer's records would be read as its rest). Returns the
   // count dropped.
   size_t drop_incomplete_tail();
+  // Drops the bytes up to the next possible header (or all but a trailing
+  // "F"/"FG"), clears corrupt(), and returns the count dropped. A worker's
+  // records are each one write(2), so junk from elsewhere lies between them.
+  size_t resync();
   void reset() {
     buf_.clear();
     pos_ = 0;
