@@ -4,6 +4,7 @@
 #include "fifogate/ispell.hpp"
 #include "fifogate/record_batcher.hpp"
 #include "fifogate/utf8.hpp"
+#include "request_command.hpp"
 #include "warm_command.hpp"
 #include <algorithm>
 #include <deque>
@@ -62,7 +63,7 @@ public:
 
 private:
   void fail(Outcome o, std::string message);
-  void choose_dictionary();
+  void choose_command();
   void take_input_records();
   void on_body(const std::string &bytes);
   void on_body_end(const std::string &payload);
@@ -92,7 +93,8 @@ private:
   WarmCommand *warm_;
   const CommandFacts &facts_;
   BeginOptions options_;
-  std::vector<std::string> argv_; // the command this request runs when not warm
+  std::vector<std::string> argv_;          // the command this request runs when not warm
+  std::map<std::string, std::string> env_; // and its variables
   RequestId id_;
   Clock::time_point start_;
   Deadline deadline_, hard_deadline_;
@@ -147,24 +149,19 @@ void Runner::fail(Outcome o, std::string message) {
   }
 }
 
-// The lang option comes off the wire: it reaches argv only when it is a
-// well-formed name of a dictionary installed here (never through a shell).
-void Runner::choose_dictionary() {
-  const std::string &lang = options_.lang;
-  if (lang.empty())
+// What the request runs, from options off the wire: checked again here
+// (request_command.cpp), never through a shell.
+void Runner::choose_command() {
+  auto cmd = request_command(cfg_, options_, id_, facts_.dictionaries);
+  if (auto *why = std::get_if<std::string>(&cmd)) {
+    fail(Outcome::bad_input, *why);
     return;
-  auto argv = ispell_ ? command_with_lang(cfg_.command, lang) : std::nullopt;
-  if (!valid_dictionary_name(lang))
-    fail(Outcome::bad_input, "lang is not a dictionary name (1 to 32 of A-Z a-z 0-9 _ -)");
-  else if (!argv)
-    fail(Outcome::bad_input,
-         "lang needs an aspell, hunspell or ispell -a command, not \"" + cfg_.command_line + "\"");
-  else if (std::find(facts_.dictionaries.begin(), facts_.dictionaries.end(), lang) ==
-           facts_.dictionaries.end())
-    fail(Outcome::bad_input, "lang " + lang + ": no such dictionary is installed on this worker");
-  else
-    argv_ = std::move(*argv);
-  warm_ = nullptr; // the warm command has the default dictionary: a fresh one runs, or none
+  }
+  auto &c = std::get<RequestCommand>(cmd);
+  argv_ = std::move(c.argv);
+  env_ = std::move(c.env);
+  if (c.custom)
+    warm_ = nullptr; // the warm command runs as configured: a fresh one runs instead
 }
 
 void Runner::on_body(const std::string &bytes) {
@@ -454,7 +451,7 @@ RunResult Runner::run() {
     detached_ = true;
     fail(Outcome::abandoned, "nobody reads the output FIFO: " + o.error().message());
   }
-  choose_dictionary();
+  choose_command();
   if (!forced_ && warm_) {
     if (auto why = warm_->stray_output())
       warm_->retire(*why);
@@ -475,7 +472,7 @@ RunResult Runner::run() {
   } else if (!forced_) {
     // What the request's body is, for a command that reads more than one
     // kind (a warm command, started once, cannot be told).
-    auto c = ChildProcess::spawn(argv_, {{"FIFOGATE_CONTENT_TYPE", options_.content_type}});
+    auto c = ChildProcess::spawn(argv_, env_);
     if (c) {
       owned_.emplace(std::move(*c));
       child_ = &*owned_;

@@ -160,6 +160,10 @@ int serve(const Config &cfg, int stop_fd) {
   me.protocol = cfg.protocol == Protocol::ispell ? "ispell" : "raw";
   me.mode = cfg.mode == Mode::warm ? "warm" : "per-request";
   me.content_type = cfg.content_type;
+  me.params = cfg.param_spec;
+  for (const auto &h : cfg.pass_headers)
+    me.pass_headers += (me.pass_headers.empty() ? "" : ",") + h;
+  me.pass_request = cfg.pass_request;
   me.timeout_ms = cfg.timeout_ms;
   me.max_body_bytes = cfg.max_body_bytes;
   me.max_output_bytes = cfg.max_output_bytes;

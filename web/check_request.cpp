@@ -7,6 +7,8 @@ namespace fifogate {
 
 namespace {
 
+constexpr size_t kMaxFields = 64; // far above any processor's parameters
+
 bool is_json(std::string_view content_type) {
   std::string_view media = content_type.substr(0, content_type.find(';'));
   while (!media.empty() && (media.back() == ' ' || media.back() == '\t'))
@@ -43,6 +45,9 @@ Result<CheckRequest> parse_check_request(std::string_view content_type, std::str
       return Error::logic("\"lang\" must be a string such as \"en_US\" (see GET /languages)");
     req.lang = j["lang"].get<std::string>();
   }
+  for (const auto &[key, value] : j.items())
+    if (value.is_string() && key != "text" && key != "lang" && req.fields.size() < kMaxFields)
+      req.fields[key] = value.get<std::string>();
   return req;
 }
 

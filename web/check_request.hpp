@@ -1,5 +1,6 @@
 #pragma once
 #include "fifogate/error.hpp"
+#include <map>
 #include <string>
 #include <string_view>
 
@@ -9,6 +10,8 @@ namespace fifogate {
 struct CheckRequest {
   std::string text;
   std::string lang; // empty: the command's own default dictionary
+  // The body's other string members, which may be declared parameters.
+  std::map<std::string, std::string> fields;
 };
 
 // Content-Type application/json: {"text": "...", "lang": "en_GB"} ("lang"

@@ -69,10 +69,13 @@ void WebServer::Impl::check(const httplib::Request &req, httplib::Response &res,
   auto &creq = std::get<RequestText>(decoded);
   page.text = creq.text;
   page.lang = creq.lang;
+  auto options = options_for(req, *kind, creq);
+  if (auto *why = std::get_if<std::string>(&options))
+    return fail(400, *why);
   if (auto problem = check_lang(*kind, creq.lang))
     return fail(400, *problem);
   RequestId id = RequestContext::current().id;
-  ExchangeResult r = dispatch(*kind, id, creq.text, RequestOptions{creq.lang, creq.content_type});
+  ExchangeResult r = dispatch(*kind, id, creq.text, std::get<RequestOptions>(options));
   HttpVerdict v = verdict_for(r, cfg);
   std::vector<SpellMatch> matches;
   if (v.status == 200) {

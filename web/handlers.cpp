@@ -1,4 +1,5 @@
 #include "access_log.hpp"
+#include "fifogate/frame.hpp"
 #include "fifogate/log.hpp"
 #include "ispell_matches.hpp"
 #include "json_answers.hpp"
@@ -165,6 +166,67 @@ std::optional<std::string> WebServer::Impl::check_lang(ProcessorKind &kind,
   return lang_problem(lang, live_workers(kind));
 }
 
+std::variant<RequestOptions, std::string> WebServer::Impl::options_for(const httplib::Request &req,
+                                                                       ProcessorKind &kind,
+                                                                       const RequestText &in) {
+  RequestOptions o;
+  o.lang = in.lang;
+  o.content_type = in.content_type;
+  auto d = kind.described();
+  const ParamRules &rules = *d.params;
+  auto is_declared = [&](const std::string &name) {
+    for (const auto &r : rules)
+      if (r.name == name)
+        return true;
+    return false;
+  };
+  for (const auto &[key, value] : req.params) {
+    if (key == "lang")
+      continue; // the text's language, taken with the body
+    if (req.params.count(key) > 1)
+      return "parameter " + key.substr(0, 64) + " is given more than once";
+    o.params[key] = value;
+  }
+  for (const auto &[key, value] : in.fields) {
+    if (!is_declared(key))
+      continue; // a form's other fields (its button, say) are not parameters
+    if (auto it = o.params.find(key); it != o.params.end() && it->second != value)
+      return "parameter " + key + " is given twice, in the query and in the body, differently";
+    o.params[key] = value;
+  }
+  bool described = !d.info.protocol.empty(); // a live worker has said what it takes
+  if (described) {
+    ParamValues all = o.params;
+    if (!o.lang.empty() && is_declared("lang"))
+      all["lang"] = o.lang;
+    else if (!o.lang.empty() && d.info.protocol != "ispell")
+      return "lang needs an aspell, hunspell or ispell -a command, or a lang parameter in "
+             "PROC_PARAMS; processor " +
+             kind.name() + " runs \"" + d.info.command + "\"";
+    if (auto problem = params_problem(rules, all))
+      return *problem;
+  }
+  if (d.info.pass_request) {
+    o.method = req.method;
+    o.path = req.path;
+    auto q = req.target.find('?');
+    o.query = q == std::string::npos ? std::string() : req.target.substr(q + 1);
+  }
+  for (size_t at = 0; at < d.info.pass_headers.size();) {
+    size_t comma = d.info.pass_headers.find(',', at);
+    std::string h = d.info.pass_headers.substr(at, comma == std::string::npos ? comma : comma - at);
+    at = comma == std::string::npos ? d.info.pass_headers.size() : comma + 1;
+    if (!h.empty() && req.has_header(h))
+      o.headers[h] = req.get_header_value(h);
+  }
+  // The options travel in one record.
+  o.body_len = in.text.size();
+  if (size_t n = encode_begin_options(o).size(); n > frame::kMaxPayload)
+    return "the parameters and passed headers come to " + std::to_string(n) + " bytes; at most " +
+           std::to_string(frame::kMaxPayload) + " in all";
+  return o;
+}
+
 void WebServer::Impl::process(const httplib::Request &req, httplib::Response &res,
                               const httplib::ContentReader &reader) {
   Metrics::InFlight busy(metrics);
@@ -181,7 +243,10 @@ void WebServer::Impl::process(const httplib::Request &req, httplib::Response &re
   if (auto *refusal = std::get_if<BodyRefusal>(&decoded))
     return text_error(res, refusal->status, refusal->message);
   auto &in = std::get<RequestText>(decoded);
-  RequestOptions opts{in.lang, in.content_type};
+  auto options = options_for(req, *kind, in);
+  if (auto *why = std::get_if<std::string>(&options))
+    return text_error(res, 400, *why);
+  auto &opts = std::get<RequestOptions>(options);
   if (auto problem = check_lang(*kind, opts.lang))
     return text_error(res, 400, *problem);
   RequestId id = RequestContext::current().id;

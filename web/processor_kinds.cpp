@@ -24,7 +24,7 @@ std::vector<WorkerInfo> ProcessorKind::live_workers() {
   return infos;
 }
 
-WorkerInfo ProcessorKind::info() {
+ProcessorKind::Described ProcessorKind::described() {
   std::lock_guard<std::mutex> g(m_);
   auto now = Clock::now();
   if (now - info_read_ >= kInfoRefresh) {
@@ -32,10 +32,19 @@ WorkerInfo ProcessorKind::info() {
     if (live.size() > 1)
       live.resize(1);
     auto infos = read_worker_infos(cfg_, live);
-    info_ = infos.empty() ? WorkerInfo{} : std::move(infos.front());
+    WorkerInfo fresh = infos.empty() ? WorkerInfo{} : std::move(infos.front());
+    if (fresh.params != info_.params || !info_read_.time_since_epoch().count()) {
+      auto rules = parse_param_rules(fresh.params); // the worker checked it; a bad file gives none
+      params_ = std::make_shared<const ParamRules>(rules ? std::move(*rules) : ParamRules{});
+    }
+    info_ = std::move(fresh);
     info_read_ = now;
   }
-  return info_;
+  return {info_, params_};
+}
+
+WorkerInfo ProcessorKind::info() {
+  return described().info;
 }
 
 Config ProcessorKind::exchange_config() {

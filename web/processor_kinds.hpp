@@ -29,12 +29,19 @@ public:
   // kind's own, and the output is held up to the kind's cap, never past
   // the web's MAX_OUTPUT_BYTES.
   Config exchange_config();
+  // The parameters the kind declares (its PROC_PARAMS), with info().
+  struct Described {
+    WorkerInfo info;
+    std::shared_ptr<const ParamRules> params;
+  };
+  Described described();
 
 private:
   const Config cfg_;
   Dispatcher dispatcher_;
   std::mutex m_;
   WorkerInfo info_;
+  std::shared_ptr<const ParamRules> params_ = std::make_shared<ParamRules>();
   Clock::time_point info_read_{};
 };
 

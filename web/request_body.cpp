@@ -81,7 +81,15 @@ std::variant<std::string, BodyRefusal> utf8_of(std::string bytes, const std::str
 
 struct FormText {
   std::string text, lang, source, content_type;
+  std::map<std::string, std::string> fields;
 };
+
+constexpr size_t kMaxFields = 64; // far above any processor's parameters
+
+// The fields besides the text, its language and its charset.
+bool is_other_field(const std::string &name, const BodyRules &rules) {
+  return name != rules.form_field && name != "lang" && name != "_charset_";
+}
 
 std::variant<FormText, BodyRefusal> from_multipart(const std::vector<FormPart> &parts,
                                                    const BodyRules &rules) {
@@ -133,6 +141,9 @@ std::variant<FormText, BodyRefusal> from_multipart(const std::vector<FormPart> &
   out.text = std::move(std::get<std::string>(converted));
   if (auto langs = fields_named(parts, "lang"); !langs.empty())
     out.lang = langs.front()->content;
+  for (const auto &p : parts)
+    if (!p.is_file() && is_other_field(p.name, rules) && out.fields.size() < kMaxFields)
+      out.fields.emplace(p.name, p.content);
   return out;
 }
 
@@ -204,6 +215,9 @@ std::variant<FormText, BodyRefusal> from_urlencoded(const MediaType &type, const
   out.text = std::move(std::get<std::string>(converted));
   if (auto it = params.find("lang"); it != params.end())
     out.lang = it->second;
+  for (const auto &[key, value] : params)
+    if (is_other_field(key, rules) && out.fields.size() < kMaxFields)
+      out.fields.emplace(key, value);
   return out;
 }
 
@@ -211,11 +225,11 @@ std::variant<FormText, BodyRefusal> from_urlencoded(const MediaType &type, const
 
 DecodedBody decode_body(const MediaType &type, std::string raw, std::vector<FormPart> parts,
                         const std::string &query_lang, const BodyRules &rules) {
-  RequestText out{{}, query_lang, "body", type.header};
+  RequestText out{{}, query_lang, "body", type.header, {}};
   bool forms = !rules.form_field.empty(); // else forms pass as they came
   std::variant<FormText, BodyRefusal> form = FormText{};
   if (!forms && (type.is_multipart() || type.is("application/x-www-form-urlencoded"))) {
-    form = FormText{std::move(raw), {}, "body", type.header};
+    form = FormText{std::move(raw), {}, "body", type.header, {}};
   } else if (type.is("multipart/form-data")) {
     form = from_multipart(parts, rules);
   } else if (type.is("application/x-www-form-urlencoded") && looks_like_form(raw)) {
@@ -230,7 +244,8 @@ DecodedBody decode_body(const MediaType &type, std::string raw, std::vector<Form
     if (!j)
       return refuse(400, j.error().message());
     out.lang = std::move(j->lang);
-    form = FormText{std::move(j->text), {}, "body", "text/plain; charset=utf-8"};
+    form =
+        FormText{std::move(j->text), {}, "body", "text/plain; charset=utf-8", std::move(j->fields)};
   } else {
     std::string what = "the body";
     auto converted = type.is_text() ? utf8_of(std::move(raw), type.charset, what, rules.max_bytes)
@@ -241,7 +256,8 @@ DecodedBody decode_body(const MediaType &type, std::string raw, std::vector<Form
     form = FormText{std::move(std::get<std::string>(converted)),
                     {},
                     "body",
-                    converted_text ? type.as_utf8() : type.header};
+                    converted_text ? type.as_utf8() : type.header,
+                    {}};
   }
   if (auto *refusal = std::get_if<BodyRefusal>(&form))
     return *refusal;
@@ -252,6 +268,7 @@ DecodedBody decode_body(const MediaType &type, std::string raw, std::vector<Form
   out.text = std::move(f.text);
   out.source = std::move(f.source);
   out.content_type = std::move(f.content_type);
+  out.fields = std::move(f.fields);
   if (!f.lang.empty())
     out.lang = std::move(f.lang);
   if (static_cast<int64_t>(out.text.size()) > rules.max_bytes)

@@ -1,6 +1,7 @@
 #pragma once
 #include "media_type.hpp"
 #include <cstdint>
+#include <map>
 #include <string>
 #include <variant>
 #include <vector>
@@ -65,6 +66,9 @@ struct RequestText {
   // the body passes as it came; "<type>; charset=utf-8" once converted or
   // taken from a form; an uploaded file's own type.
   std::string content_type;
+  // A form's other fields, or a JSON body's other string members: values
+  // for the processor's declared parameters, where it declares them.
+  std::map<std::string, std::string> fields;
 };
 
 // The answer the web gives instead, and why.

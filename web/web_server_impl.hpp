@@ -27,6 +27,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <variant>
 
 namespace fifogate {
 
@@ -87,6 +88,11 @@ struct WebServer::Impl {
   std::vector<WorkerInfo> live_workers();
   std::vector<WorkerInfo> live_workers(ProcessorKind &kind);
   std::optional<std::string> check_lang(ProcessorKind &kind, const std::string &lang);
+  // What the worker is told besides the body: the text's type and language,
+  // the declared parameters from the query string and the body's fields,
+  // and what the kind asks to be passed. A string: the 400 to answer.
+  std::variant<RequestOptions, std::string> options_for(const httplib::Request &req,
+                                                        ProcessorKind &kind, const RequestText &in);
   void process(const httplib::Request &req, httplib::Response &res,
                const httplib::ContentReader &reader);
 

@@ -4,6 +4,50 @@
 
 namespace fifogate {
 
+namespace {
+
+std::string percent_encode(std::string_view v) {
+  static const char *hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : v) {
+    if (c > 0x20 && c < 0x7f && c != '%') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+
+int hex_digit(char c) {
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  return -1;
+}
+
+std::string percent_decode(std::string_view v) {
+  std::string out;
+  for (size_t i = 0; i < v.size(); ++i) {
+    int hi = 0, lo = 0;
+    if (v[i] == '%' && i + 2 < v.size() && (hi = hex_digit(v[i + 1])) >= 0 &&
+        (lo = hex_digit(v[i + 2])) >= 0) {
+      out += static_cast<char>(hi * 16 + lo);
+      i += 2;
+    } else {
+      out += v[i];
+    }
+  }
+  return out;
+}
+
+} // namespace
+
 bool fits_begin_option(std::string_view value, size_t max_bytes) {
   if (value.size() > max_bytes)
     return false;
@@ -19,6 +63,16 @@ std::string encode_begin_options(const BeginOptions &o) {
     p += "\nlang=" + o.lang;
   if (!o.content_type.empty() && fits_begin_option(o.content_type, kMaxContentTypeBytes))
     p += "\ncontent_type=" + o.content_type;
+  for (const auto &[name, value] : o.params)
+    p += "\nparam." + name + "=" + percent_encode(value);
+  if (!o.method.empty())
+    p += "\nmethod=" + percent_encode(o.method);
+  if (!o.path.empty())
+    p += "\npath=" + percent_encode(o.path);
+  if (!o.query.empty())
+    p += "\nquery=" + percent_encode(o.query);
+  for (const auto &[name, value] : o.headers)
+    p += "\nheader." + percent_encode(name) + "=" + percent_encode(value);
   return p;
 }
 
@@ -31,6 +85,16 @@ BeginOptions decode_begin_options(std::string_view payload) {
       o.lang = std::string(value);
     else if (key == "content_type" && fits_begin_option(value, kMaxContentTypeBytes))
       o.content_type = std::string(value);
+    else if (key.substr(0, 6) == "param.")
+      o.params[std::string(key.substr(6))] = percent_decode(value);
+    else if (key == "method")
+      o.method = percent_decode(value);
+    else if (key == "path")
+      o.path = percent_decode(value);
+    else if (key == "query")
+      o.query = percent_decode(value);
+    else if (key.substr(0, 7) == "header.")
+      o.headers[percent_decode(key.substr(7))] = percent_decode(value);
   });
   return o;
 }

@@ -128,6 +128,40 @@ Result<Config> config_from(const EnvLookup &env) {
     if (!valid_kind_name(*value))
       return Error::logic(std::string(var) + "=" + *value +
                           ": a processor name is 1 to 64 of A-Z a-z 0-9 _ -");
+  get_str(env, "PROC_PARAMS", c.param_spec);
+  if (auto rules = parse_param_rules(c.param_spec); rules)
+    c.params = std::move(*rules);
+  else
+    return rules.error();
+  std::string headers;
+  get_str(env, "PROC_PASS_HEADERS", headers);
+  for (size_t at = 0; at < headers.size();) {
+    size_t comma = headers.find(',', at);
+    std::string h = headers.substr(at, comma == std::string::npos ? std::string::npos : comma - at);
+    at = comma == std::string::npos ? headers.size() : comma + 1;
+    while (!h.empty() && h.back() == ' ')
+      h.pop_back();
+    while (!h.empty() && h.front() == ' ')
+      h.erase(0, 1);
+    if (h.empty())
+      continue;
+    for (char &ch : h) {
+      if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '-' && ch != '_')
+        return Error::logic("PROC_PASS_HEADERS: \"" + h + "\" is not a header name");
+      ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    }
+    if (h == "authorization" || h == "cookie" || h == "proxy-authorization")
+      return Error::logic("PROC_PASS_HEADERS: " + h +
+                          " carries credentials meant for the web; it is never passed on");
+    c.pass_headers.push_back(h);
+  }
+  if (c.pass_headers.size() > 16)
+    return Error::logic("PROC_PASS_HEADERS: at most 16 headers");
+  std::string pass_request = "0";
+  get_str(env, "PROC_PASS_REQUEST", pass_request);
+  if (pass_request != "0" && pass_request != "1")
+    return Error::logic("PROC_PASS_REQUEST=" + pass_request + ": expected 0 or 1");
+  c.pass_request = pass_request == "1";
   get_str(env, "PROC_CONTENT_TYPE", c.content_type);
   for (unsigned char ch : c.content_type)
     if (ch < ' ' || ch > '~')
@@ -227,6 +261,14 @@ std::string config_help() {
   PROC_CONTENT_TYPE processor: the Content-Type of its answers; unset = text/plain;
                     charset=utf-8 for UTF-8 output, else application/octet-stream
                                                         [unset]
+  PROC_PARAMS       processor: the parameters a request may set, "name=rule ..."
+                    (rule: a regular expression the whole value must match);
+                    each reaches the command as FIFOGATE_PARAM_<NAME> and as
+                    "{name}" in PROC_COMMAND              [unset]
+  PROC_PASS_HEADERS processor: request headers the command gets, comma-separated,
+                    as FIFOGATE_HEADER_<NAME>             [unset]
+  PROC_PASS_REQUEST processor: 1 = the command gets FIFOGATE_METHOD, _PATH,
+                    _QUERY and _REQUEST_ID               [0]
   PROC_TIMEOUT_MS   the command's deadline; the web waits 2000 ms longer
                                                         [30000]
   PROC_WAIT_MS      web: wait for the lock and for a worker (then 503)

@@ -29,9 +29,11 @@ std::string encode_worker_info(const WorkerInfo &info) {
   for (size_t i = 0; i < info.langs.size(); ++i)
     out += (i ? "," : "") + one_line(info.langs[i]);
   out += "\n";
-  for (auto [key, value] : {std::pair{"name", &info.name}, std::pair{"command", &info.command},
-                            std::pair{"protocol", &info.protocol}, std::pair{"mode", &info.mode},
-                            std::pair{"content_type", &info.content_type}})
+  for (auto [key, value] :
+       {std::pair{"name", &info.name}, std::pair{"command", &info.command},
+        std::pair{"protocol", &info.protocol}, std::pair{"mode", &info.mode},
+        std::pair{"content_type", &info.content_type}, std::pair{"params", &info.params},
+        std::pair{"pass_headers", &info.pass_headers}})
     if (!value->empty())
       out += std::string(key) + "=" + one_line(*value) + "\n";
   for (auto [key, value] :
@@ -39,6 +41,8 @@ std::string encode_worker_info(const WorkerInfo &info) {
         std::pair{"max_output_bytes", info.max_output_bytes}})
     if (value > 0)
       out += std::string(key) + "=" + std::to_string(value) + "\n";
+  if (info.pass_request)
+    out += "pass_request=1\n";
   return out;
 }
 
@@ -67,6 +71,12 @@ WorkerInfo parse_worker_info(int slot, std::string_view text) {
       info.mode = std::string(value);
     } else if (key == "content_type") {
       info.content_type = std::string(value);
+    } else if (key == "params") {
+      info.params = std::string(value);
+    } else if (key == "pass_headers") {
+      info.pass_headers = std::string(value);
+    } else if (key == "pass_request") {
+      info.pass_request = value == "1";
     } else if (key == "timeout_ms") {
       info.timeout_ms = number(value);
     } else if (key == "max_body_bytes") {

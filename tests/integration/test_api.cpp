@@ -147,9 +147,13 @@ TEST(Api, TheWorkerChecksTheLangItselfAndNeverTrustsTheWire) {
   auto cfg = config_of(s);
   fifogate::ReaderThreads readers;
   auto ask = [&](const std::string &lang) {
-    return fifogate::exchange(
-        cfg, readers, cfg.channel(0), fifogate::Deadline::in(fifogate::Millis(3000)),
-        fifogate::RequestId::random(), "color\n", fifogate::RequestOptions{lang, {}, 0});
+    return fifogate::exchange(cfg, readers, cfg.channel(0),
+                              fifogate::Deadline::in(fifogate::Millis(3000)),
+                              fifogate::RequestId::random(), "color\n", [&] {
+                                fifogate::RequestOptions o;
+                                o.lang = lang;
+                                return o;
+                              }());
   };
   for (const std::string &lang : std::vector<std::string>{"../x", "en;rm", "-d", "xx",
                                                           std::string(40, 'a'), "en_US\nlang=de"}) {

@@ -6,6 +6,7 @@
 #include "metrics.hpp"
 #include "request_runner.hpp"
 #include "worker_info.hpp"
+#include <algorithm>
 #include <gtest/gtest.h>
 
 using namespace fifogate;
@@ -114,8 +115,15 @@ TEST(WorkerInfo, WhatTheWorkerWritesIsWhatTheWebReads) {
 }
 
 TEST(BeginOptions, WhatTheWebSendsIsWhatTheWorkerReads) {
-  EXPECT_EQ(encode_begin_options(BeginOptions{{}, {}, 12}), "len=12");
-  BeginOptions o{"en_GB", "text/plain; charset=utf-8", 12};
+  auto opts = [](std::string lang, std::string type, uint64_t len) {
+    BeginOptions o;
+    o.lang = std::move(lang);
+    o.content_type = std::move(type);
+    o.body_len = len;
+    return o;
+  };
+  EXPECT_EQ(encode_begin_options(opts({}, {}, 12)), "len=12");
+  BeginOptions o = opts("en_GB", "text/plain; charset=utf-8", 12);
   EXPECT_EQ(encode_begin_options(o), "len=12\nlang=en_GB\ncontent_type=text/plain; charset=utf-8");
   auto back = decode_begin_options(encode_begin_options(o));
   EXPECT_EQ(back.lang, "en_GB");
@@ -126,9 +134,26 @@ TEST(BeginOptions, WhatTheWebSendsIsWhatTheWorkerReads) {
       << "unknown keys are skipped";
   // A Content-Type that cannot travel in one printable line stays behind, on
   // either side: it can never add an option of its own.
-  EXPECT_EQ(encode_begin_options(BeginOptions{{}, "a\nlang=xx", 1}), "len=1");
-  EXPECT_EQ(encode_begin_options(BeginOptions{{}, std::string(300, 'a'), 1}), "len=1");
+  EXPECT_EQ(encode_begin_options(opts({}, "a\nlang=xx", 1)), "len=1");
+  EXPECT_EQ(encode_begin_options(opts({}, std::string(300, 'a'), 1)), "len=1");
   EXPECT_EQ(decode_begin_options("len=1\ncontent_type=\x01x").content_type, "");
+  // Parameters, the request and headers: any bytes, percent-encoded, each on
+  // its own line whatever it holds.
+  BeginOptions p = opts({}, {}, 5);
+  p.params = {{"to", "a b\nlang=xx%\t$(x);"}, {"n", "-1"}};
+  p.method = "POST";
+  p.path = "/process/md";
+  p.query = "to=a%20b&x=1";
+  p.headers = {{"x-user", "alice\r\nX: y"}};
+  auto wire = encode_begin_options(p);
+  EXPECT_EQ(std::count(wire.begin(), wire.end(), '\n'), 6) << wire;
+  auto q = decode_begin_options(wire);
+  EXPECT_EQ(q.params, p.params);
+  EXPECT_EQ(q.lang, "");
+  EXPECT_EQ(q.method, "POST");
+  EXPECT_EQ(q.path, "/process/md");
+  EXPECT_EQ(q.query, p.query);
+  EXPECT_EQ(q.headers, p.headers);
 }
 
 TEST(BeginOptions, TheDictionaryGoesLastIntoArgv) {

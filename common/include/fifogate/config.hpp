@@ -1,5 +1,6 @@
 #pragma once
 #include "fifogate/error.hpp"
+#include "fifogate/params.hpp"
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -32,6 +33,10 @@ struct Config {
   std::string name = "default";              // processor: the kind it serves
   std::string default_processor = "default"; // web: the kind POST /process and /check use
   std::string content_type;                  // processor: its answers' type; empty = by content
+  std::string param_spec;                    // processor: PROC_PARAMS as written
+  ParamRules params;                         // ... parsed
+  std::vector<std::string> pass_headers;     // processor: headers the command gets, lower case
+  bool pass_request = false; // processor: the command gets method, path, query, request id
   std::string command_line = "aspell -a";
   std::vector<std::string> command = {"aspell", "-a"};
   Protocol protocol = Protocol::ispell;

@@ -13,6 +13,7 @@ namespace fifogate {
 //   name=<kind>  command=<PROC_COMMAND>  protocol=ispell|raw
 //   mode=per-request|warm  content_type=<PROC_CONTENT_TYPE>
 //   timeout_ms=<n>  max_body_bytes=<n>  max_output_bytes=<n>
+//   params=<PROC_PARAMS>  pass_headers=<name>,<name>  pass_request=0|1
 // Unknown keys are skipped, so a newer worker can add some; a number that
 // does not parse stays 0 (unknown).
 struct WorkerInfo {
@@ -21,6 +22,9 @@ struct WorkerInfo {
   std::string version;
   std::vector<std::string> langs; // the dictionaries installed where it runs
   std::string name, command, protocol, mode, content_type;
+  std::string params;       // PROC_PARAMS as written
+  std::string pass_headers; // PROC_PASS_HEADERS, lower case, comma-separated
+  bool pass_request = false;
   int64_t timeout_ms = 0, max_body_bytes = 0, max_output_bytes = 0;
 };
 
