@@ -40,7 +40,7 @@ TEST(Bytes, TheJsonAnswerCarriesBytesThatAreNotTextAsBase64) {
               {"PROC_PROTOCOL", "raw"}});
   s.start_processor();
   s.start_web();
-  std::string body = random_bytes(1024 * 1024, 2) + std::string("\0tail\n", 6);
+  std::string body = random_bytes(10 * 1024 * 1024, 2) + std::string("\0tail\n", 6);
   auto a = http_post(s.port(), "/process", body, {{"Accept", "application/json"}}, seconds(60));
   ASSERT_EQ(a.status, 200) << a.body.substr(0, 300);
   auto j = nlohmann::json::parse(a.body);
