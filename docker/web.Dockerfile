@@ -34,28 +34,36 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends libstdc++6 \
  && rm -rf /var/lib/apt/lists/*
 # Same ids in both images: group fifogate (4567) owns the FIFOs and lock files
-# (mode 0660); web runs as 4568, processor as 4569, neither as root.  The
-# shared directory is root:fifogate 2770 so a fresh named volume mounted here
-# starts out writable by the group, and files made in it belong to the group.
+# (mode 0660); the web runs as 4568, the processors as 4569 (spell, and the
+# image's default) and 4570 (markdown), none as root.  PROC_DIR
+# (/run/fifogate) holds one directory per processor kind; those of the
+# Compose kinds are root:fifogate 2770 and empty here, so the named volume
+# mounted on each starts out that way (Docker copies a mount point's owner
+# and mode into a fresh volume): writable by the group, and what is made in
+# it belongs to the group.
 RUN groupadd --system --gid 4567 fifogate \
  && useradd --system --uid 4568 --gid fifogate --no-create-home --home-dir /nonexistent \
       --shell /usr/sbin/nologin fifogate-web \
  && useradd --system --uid 4569 --gid fifogate --no-create-home --home-dir /nonexistent \
       --shell /usr/sbin/nologin fifogate-proc \
- && install -d -o root -g fifogate -m 2770 /run/fifogate
+ && useradd --system --uid 4570 --gid fifogate --no-create-home --home-dir /nonexistent \
+      --shell /usr/sbin/nologin fifogate-markdown \
+ && install -d -o root -g fifogate -m 2770 /run/fifogate \
+      /run/fifogate/spell /run/fifogate/markdown
 COPY --from=build /build/web/fifogate-web /usr/local/bin/fifogate-web
 # Fail the build here, not at run time, when a shared library is missing.
 RUN if ldd /usr/local/bin/fifogate-web | grep 'not found'; then exit 1; fi \
  && /usr/local/bin/fifogate-web --version
 
 LABEL org.opencontainers.image.title="fifogate-web" \
-      org.opencontainers.image.description="fifogate HTTP front end: POST /process hands the body to the processor over FIFOs"
+      org.opencontainers.image.description="fifogate HTTP front end: POST /process[/<kind>] hands the body to a processor over FIFOs"
 USER 4568:4567
 EXPOSE 4567
 HEALTHCHECK --interval=10s --timeout=5s --start-period=5s --retries=3 \
   CMD ["/usr/local/bin/fifogate-web", "--healthcheck"]
-# umask 0007: the web creates PROC_LOCK itself when it gets a request before
-# any processor ran, with mode 0660 filtered by the umask; with the usual 022
-# that file would be 0640 and the processor (another uid) could not open it.
+# umask 0007: the web creates a kind's lock file itself when it gets a request
+# before any processor of that kind ran, with mode 0660 filtered by the umask;
+# with the usual 022 that file would be 0640 and the processor (another uid)
+# could not open it.
 ENTRYPOINT ["/bin/sh", "-c", "umask 0007 && exec /usr/local/bin/fifogate-web \"$@\"", "fifogate-web"]
 CMD []

@@ -22,14 +22,24 @@
 #  3. Brings the stack up (--build) under a unique project name with
 #     tests/compose/docker-compose.ci.yml on top of docker-compose.yml: the web
 #     on the host's network listening on 127.0.0.1:$FIFOGATE_TEST_PORT (14567),
-#     the processor with no network at all.  All HTTP goes to 127.0.0.1 only.
-#  4. Checks: both health checks turn healthy; GET / is the form; POST /process
-#     equals `aspell -a` run inside the processor container; invalid UTF-8 ->
-#     400; GET /process -> 405; non-root users, FIFO modes, no network and a
-#     read-only root in the processor; the processor killed mid-request -> 5xx,
-#     then the restart policy brings it back and answers are right again;
-#     --scale processor=2 gives two workers that share the load, and when one
-#     dies the other answers while the dead one is restarted.
+#     the two processor kinds (spell: aspell -a, the default; markdown:
+#     cmark-gfm) with no network at all.  All HTTP goes to 127.0.0.1 only.
+#  4. Checks: every health check turns healthy and GET /healthz sees both
+#     kinds; GET / is the form; POST /process (the default kind, spell)
+#     equals `aspell -a` run inside the spell container; POST
+#     /process/markdown (a table, ~~strike~~, <script>) equals the markdown
+#     container's PROC_COMMAND (cmark-gfm) run inside it, as text/html;
+#     GET /processors lists both kinds; invalid UTF-8 -> 400; GET /process
+#     -> 405; an unknown kind -> 404; non-root users (web 4568, spell 4569,
+#     markdown 4570, all gid 4567), the kind directories and the FIFO modes,
+#     no network and a read-only root in both processors; isolation: each
+#     processor container mounts its own kind's volume only, sees no FIFO of
+#     the other kind and cannot open one, while the web sees both; the spell
+#     processor killed mid-request -> 5xx, then the restart policy brings it
+#     back and answers are right again; --scale spell=2 --scale markdown=1
+#     gives 2 spell workers and 1 markdown worker (GET /processors,
+#     /metrics), the two spell workers share the load, and when one dies the
+#     other answers while the dead one is restarted.
 #  5. `down -v`, then asserts no container, volume or network of the project
 #     is left, and prints the time taken.
 #
@@ -266,24 +276,52 @@ wait_healthy() {
   return 1
 }
 
-# http METHOD PATH [curl args...]: prints the status code, body to $WORK/body.
+# http METHOD PATH [curl args...]: prints the status code, body to
+# $WORK/body, the answer's Content-Type to $WORK/ctype.
 http() {
   local method=$1 path=$2
   shift 2
-  curl -sS --noproxy '*' --max-time 60 -o "$WORK/body" -w '%{http_code}' -X "$method" "$@" "$BASE$path" 2>"$WORK/curl.err" ||
+  curl -sS --noproxy '*' --max-time 60 -o "$WORK/body" -w '%{http_code}\n%{content_type}' -X "$method" "$@" \
+    "$BASE$path" 2>"$WORK/curl.err" >"$WORK/status" ||
     { echo "curl-error:$(tr -d '\n' <"$WORK/curl.err")"; return 0; }
+  sed -n 2p "$WORK/status" >"$WORK/ctype"
+  head -1 "$WORK/status"
 }
 
-# wait_workers N SECONDS: GET /healthz answers 200 with "ok: N worker(s)"
-# (N empty: any number).
+# wait_workers N SECONDS [KIND]: GET /healthz (?processor=KIND) answers 200
+# with "ok: N worker(s)" (N empty: any number; no KIND: the default kind).
 wait_workers() {
-  local want=${1:+$1 worker} limit=$2 t=0
+  local want=${1:+$1 worker} limit=$2 path=/healthz${3:+?processor=$3} t=0
   while [ "$t" -lt $((limit * 5)) ]; do
-    [ "$(http GET /healthz)" = 200 ] && grep -q "^ok: $want" "$WORK/body" && return 0
+    [ "$(http GET "$path")" = 200 ] && grep -q "^ok: $want" "$WORK/body" && return 0
     sleep 0.2
     t=$((t + 1))
   done
-  log "  GET /healthz: $(head -c 200 "$WORK/body" 2>/dev/null)"
+  log "  GET $path: $(head -c 200 "$WORK/body" 2>/dev/null)"
+  return 1
+}
+
+# kind_workers: GET /processors as "name=workers" words, by name
+# ("markdown=1 spell=2").
+kind_workers() {
+  [ "$(http GET /processors)" = 200 ] || return 1
+  python3 -c '
+import json, sys
+j = json.load(open(sys.argv[1]))
+print(" ".join("%s=%d" % (p["name"], p["workers"]) for p in sorted(j["processors"], key=lambda p: p["name"])))
+' "$WORK/body"
+}
+
+# wait_kinds WANT SECONDS: kind_workers says WANT.
+wait_kinds() {
+  local want=$1 limit=$2 t=0 got=
+  while [ "$t" -lt $((limit * 5)) ]; do
+    got=$(kind_workers 2>/dev/null)
+    [ "$got" = "$want" ] && return 0
+    sleep 0.2
+    t=$((t + 1))
+  done
+  log "  GET /processors workers: '$got', want '$want'"
   return 1
 }
 
@@ -322,6 +360,40 @@ check_answer() { # label [quiet]
   [ "${2:-}" = quiet ] || pass "$1: POST /process = aspell -a output ($(wc -c <"$WORK/body") bytes)"
 }
 
+# The markdown kind: the answer equals the container's own PROC_COMMAND
+# (cmark-gfm) on the same bytes, labelled text/html.
+check_markdown() { # label [quiet]
+  local code
+  code=$(http POST /process/markdown -H 'Content-Type: text/markdown; charset=utf-8' \
+    --data-binary @"$WORK/sample.md")
+  [ "$code" = 200 ] || fail "$1: POST /process/markdown gave $code: $(head -c 300 "$WORK/body")"
+  cmp -s "$WORK/body" "$WORK/expected.html" || {
+    diff -u "$WORK/expected.html" "$WORK/body" | head -30
+    fail "$1: POST /process/markdown differs from cmark-gfm in the markdown container"
+  }
+  [ "$(cat "$WORK/ctype")" = 'text/html; charset=utf-8' ] ||
+    fail "$1: POST /process/markdown has Content-Type '$(cat "$WORK/ctype")', want 'text/html; charset=utf-8'"
+  [ "${2:-}" = quiet ] || pass "$1: POST /process/markdown = cmark-gfm output, text/html ($(wc -c <"$WORK/body") bytes)"
+}
+
+# isolated CONTAINER OTHER_KIND OWN_KIND: the container has no mount of the
+# other kind's directory and no file in it, cannot open any of its FIFOs or
+# locks, and has no FIFO outside its own kind's directory.
+isolated() {
+  docker exec "$1" sh -c '
+    d=/run/fifogate/$1
+    if grep -q " $d " /proc/self/mountinfo; then echo "$d is mounted"; exit 1; fi
+    if [ -d "$d" ] && [ -n "$(ls -A "$d")" ]; then echo "$d holds: $(ls -A "$d" | tr "\n" " ")"; exit 1; fi
+    for f in in out status lock lock.worker in.1 lock.1; do
+      if (exec 3<>"$d/$f") 2>/dev/null; then echo "opened $d/$f"; exit 1; fi
+    done
+    if find /run/fifogate -type p | grep -v "^/run/fifogate/$2/"; then echo "FIFOs outside $2/"; exit 1; fi
+    exit 0' isolated "$2" "$3" 2>&1
+}
+
+# The volumes a container mounts, "name:destination" words.
+mounts_of() { docker inspect -f '{{range .Mounts}}{{.Name}}:{{.Destination}} {{end}}' "$1" 2>/dev/null; }
+
 dump_logs() {
   [ "$STACK_UP" = 1 ] || return 0
   log "---- docker ps (project $PROJECT) ----"
@@ -343,11 +415,11 @@ leftovers() {
 
 # Removes the containers and volumes of one project (by its compose label).
 remove_project() {
-  local f="label=com.docker.compose.project=$1" ids
-  ids=$(docker ps -aq --filter "$f" 2>/dev/null)
-  [ -n "$ids" ] && docker rm -f $ids >/dev/null 2>&1
-  ids=$(docker volume ls -q --filter "$f" 2>/dev/null)
-  [ -n "$ids" ] && docker volume rm $ids >/dev/null 2>&1
+  local f="label=com.docker.compose.project=$1" ids=()
+  mapfile -t ids < <(docker ps -aq --filter "$f" 2>/dev/null)
+  [ ${#ids[@]} -gt 0 ] && docker rm -f "${ids[@]}" >/dev/null 2>&1
+  mapfile -t ids < <(docker volume ls -q --filter "$f" 2>/dev/null)
+  [ ${#ids[@]} -gt 0 ] && docker volume rm "${ids[@]}" >/dev/null 2>&1
   return 0
 }
 
@@ -435,31 +507,78 @@ pass "compose up --build ($(elapsed) s so far)"
 [ -z "$(docker network ls -q --filter "label=com.docker.compose.project=$PROJECT")" ] ||
   fail "compose created a network for the project; the test must not create networks"
 
-wait_healthy processor 1 120 || fail "processor not healthy within 120 s"
+wait_healthy spell 1 120 || fail "spell processor not healthy within 120 s"
+wait_healthy markdown 1 60 || fail "markdown processor not healthy within 60 s"
 wait_healthy web 1 60 || fail "web not healthy within 60 s"
-pass "both health checks healthy"
+pass "every health check healthy (spell, markdown, web)"
 wait_workers "" 30 || fail "GET /healthz not 200 within 30 s"
-pass "GET /healthz 200: the web sees the worker"
+wait_workers "" 30 markdown || fail "GET /healthz?processor=markdown not 200 within 30 s"
+pass "GET /healthz 200 (default kind spell) and ?processor=markdown 200: the web sees both kinds"
 
-PROC=$(one_of processor)
+SPELL=$(one_of spell)
+MD=$(one_of markdown)
 WEB=$(one_of web)
 
 # ---------------------------------------------------------------------------
 # 4. Checks
 # ---------------------------------------------------------------------------
 code=$(http GET /)
-[ "$code" = 200 ] && grep -q '<textarea' "$WORK/body" || fail "GET / gave $code without a <textarea"
+if [ "$code" != 200 ] || ! grep -q '<textarea' "$WORK/body"; then fail "GET / gave $code without a <textarea"; fi
 pass "GET / is the form"
 
-cat >"$WORK/sample.txt" <<'EOF'
+cat >"$WORK/sample.txt" <<'TXT'
 Helo wrold, this is a smal tset of the fifogate pipline.
 The quick brown fox jumps over the lazy dog.
 Definately recieve teh mesage before tomorow.
-EOF
-docker exec -i "$PROC" aspell -a <"$WORK/sample.txt" >"$WORK/expected.txt" ||
-  fail "aspell -a in the processor container failed"
+TXT
+docker exec -i "$SPELL" aspell -a <"$WORK/sample.txt" >"$WORK/expected.txt" ||
+  fail "aspell -a in the spell container failed"
 grep -q '^& Helo ' "$WORK/expected.txt" || fail "aspell -a output looks wrong: $(head -c 300 "$WORK/expected.txt")"
-check_answer "first request"
+check_answer "first request (default kind spell)"
+
+cat >"$WORK/sample.md" <<'MD'
+# fifogate kinds
+
+| kind | command |
+|------|---------|
+| spell | `aspell -a` |
+| markdown | cmark-gfm |
+
+This is ~~wrong~~ right: see https://example.org/docs.
+
+- [x] tables
+- [ ] more
+
+<script>alert("raw HTML")</script>
+
+Inline <script>alert(1)</script> and a [link](javascript:alert(1)).
+MD
+# The command exactly as the processor runs it: its PROC_COMMAND, split on
+# spaces (it has no quotes).
+docker exec -i "$MD" sh -c 'exec $PROC_COMMAND' <"$WORK/sample.md" >"$WORK/expected.html" ||
+  fail "PROC_COMMAND in the markdown container failed"
+if ! grep -q '<table>' "$WORK/expected.html" || ! grep -q '<del>wrong</del>' "$WORK/expected.html" ||
+  grep -qi '<script' "$WORK/expected.html"; then
+  fail "cmark-gfm output lacks a table or <del>, or keeps <script>: $(head -c 600 "$WORK/expected.html")"
+fi
+check_markdown "first request"
+
+code=$(http GET /processors)
+[ "$code" = 200 ] || fail "GET /processors gave $code"
+python3 - "$WORK/body" <<'PY' || fail "GET /processors: $(head -c 600 "$WORK/body")"
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert j["default"] == "spell", j["default"]
+k = {p["name"]: p for p in j["processors"]}
+assert sorted(k) == ["markdown", "spell"], sorted(k)
+s, m = k["spell"], k["markdown"]
+assert s["default"] is True and m["default"] is False
+assert s["command"] == "aspell -a" and s["protocol"] == "ispell", s
+assert m["command"].startswith("cmark-gfm ") and m["protocol"] == "raw", m
+assert m["content_type"] == "text/html; charset=utf-8", m["content_type"]
+assert s["workers"] == 1 and m["workers"] == 1, (s["workers"], m["workers"])
+PY
+pass "GET /processors: spell (default, ispell) and markdown (raw, text/html), 1 worker each"
 
 printf 'abc \xff\xfe def\n' >"$WORK/bad.txt"
 code=$(http POST /process --data-binary @"$WORK/bad.txt")
@@ -470,26 +589,57 @@ code=$(http GET /process)
 [ "$code" = 405 ] || fail "GET /process gave $code, want 405"
 pass "GET /process -> 405"
 
-# Production shape: non-root, shared group, FIFO modes, no network, read-only root.
-[ "$(docker exec "$PROC" id -u):$(docker exec "$PROC" id -g)" = 4569:4567 ] || fail "processor does not run as 4569:4567"
+code=$(http POST /process/nosuchkind --data-binary 'x')
+[ "$code" = 404 ] || fail "POST /process/nosuchkind gave $code, want 404"
+pass "POST /process/nosuchkind -> 404"
+
+# Production shape: non-root, shared group, directory and FIFO modes, no
+# network, read-only root.
+[ "$(docker exec "$SPELL" id -u):$(docker exec "$SPELL" id -g)" = 4569:4567 ] || fail "spell does not run as 4569:4567"
+[ "$(docker exec "$MD" id -u):$(docker exec "$MD" id -g)" = 4570:4567 ] || fail "markdown does not run as 4570:4567"
 [ "$(docker exec "$WEB" id -u):$(docker exec "$WEB" id -g)" = 4568:4567 ] || fail "web does not run as 4568:4567"
-pass "processor runs as uid 4569, web as uid 4568, both gid 4567"
-for f in in out status lock lock.worker; do
-  got=$(docker exec "$PROC" stat -c '%a %G %F' "/run/fifogate/$f" 2>/dev/null)
-  case $f in lock*) want="660 fifogate regular empty file" ;; *) want="660 fifogate fifo" ;; esac
-  [ "$f" = lock.worker ] && want="660 fifogate regular file"
-  [ "$got" = "$want" ] || fail "/run/fifogate/$f is '$got', want '$want'"
+pass "spell runs as uid 4569, markdown as 4570, web as 4568, all gid 4567"
+for c in "$SPELL:spell" "$MD:markdown" "$WEB:spell" "$WEB:markdown"; do
+  got=$(docker exec "${c%%:*}" stat -c '%a %U %G' "/run/fifogate/${c#*:}" 2>/dev/null)
+  [ "$got" = "2770 root fifogate" ] || fail "/run/fifogate/${c#*:} is '$got', want '2770 root fifogate'"
 done
-pass "FIFOs and lock files are mode 0660, group fifogate"
-[ "$(docker inspect -f '{{.HostConfig.NetworkMode}}' "$PROC")" = none ] || fail "processor network_mode is not none"
-ifaces=$(docker exec "$PROC" sh -c 'tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d " "' | tr '\n' ' ')
-[ "$ifaces" = "lo " ] || fail "processor has network interfaces: $ifaces"
-docker exec "$PROC" sh -c 'touch /usr/fifogate-rw-test' 2>/dev/null && fail "processor root filesystem is writable"
-docker exec "$PROC" sh -c 'touch /tmp/x && rm /tmp/x' || fail "processor /tmp is not writable"
-pass "processor: no network but lo, read-only root, writable /tmp"
+pass "the kind directories (fresh volumes) are root:fifogate 2770 in the web and in their processor"
+for c in "$SPELL:spell" "$MD:markdown"; do
+  for f in in out status lock lock.worker; do
+    got=$(docker exec "${c%%:*}" stat -c '%a %G %F' "/run/fifogate/${c#*:}/$f" 2>/dev/null)
+    case $f in lock*) want="660 fifogate regular empty file" ;; *) want="660 fifogate fifo" ;; esac
+    [ "$f" = lock.worker ] && want="660 fifogate regular file"
+    [ "$got" = "$want" ] || fail "/run/fifogate/${c#*:}/$f is '$got', want '$want'"
+  done
+done
+pass "FIFOs and lock files under /run/fifogate/spell/ and /run/fifogate/markdown/ are 0660, group fifogate"
+for c in "$SPELL:spell" "$MD:markdown"; do
+  id=${c%%:*}
+  [ "$(docker inspect -f '{{.HostConfig.NetworkMode}}' "$id")" = none ] || fail "${c#*:}: network_mode is not none"
+  ifaces=$(docker exec "$id" sh -c 'tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d " "' | tr '\n' ' ')
+  [ "$ifaces" = "lo " ] || fail "${c#*:}: network interfaces: $ifaces"
+  docker exec "$id" sh -c 'touch /usr/fifogate-rw-test' 2>/dev/null && fail "${c#*:}: root filesystem is writable"
+  docker exec "$id" sh -c 'touch /tmp/x && rm /tmp/x' || fail "${c#*:}: /tmp is not writable"
+done
+pass "spell and markdown: no network but lo, read-only root, writable /tmp"
+
+# Isolation: a volume per kind, mounted in the web and that kind only.
+m=$(mounts_of "$SPELL")
+[[ $m =~ ^[^\ ]*_fifogate-spell:/run/fifogate/spell\ $ ]] || fail "spell mounts '$m', want its own volume only"
+m=$(mounts_of "$MD")
+[[ $m =~ ^[^\ ]*_fifogate-markdown:/run/fifogate/markdown\ $ ]] || fail "markdown mounts '$m', want its own volume only"
+m=$(mounts_of "$WEB")
+[[ $m == *_fifogate-spell:/run/fifogate/spell\ * && $m == *_fifogate-markdown:/run/fifogate/markdown\ * ]] ||
+  fail "web mounts '$m', want both kinds' volumes"
+out=$(isolated "$MD" spell markdown) || fail "markdown container reaches spell's directory: $out"
+out=$(isolated "$SPELL" markdown spell) || fail "spell container reaches markdown's directory: $out"
+docker exec "$WEB" sh -c 'test -p /run/fifogate/spell/in && test -p /run/fifogate/markdown/in' ||
+  fail "the web does not see both kinds' FIFOs"
+pass "isolation: each processor mounts only its kind's volume, sees no FIFO of the other and cannot open one; the web sees both"
 
 # ---------------------------------------------------------------------------
-# 5. Kill the processor mid-request: 5xx, restart by policy, right answers again.
+# 5. Kill the spell processor mid-request: 5xx, restart by policy, right
+#    answers again.
 # ---------------------------------------------------------------------------
 # 5 MB of text, half of it misspelled (letters shifted) so aspell works on
 # it for well over a minute: the request is surely in flight when we kill.
@@ -498,53 +648,63 @@ lic=/usr/share/common-licenses/GPL-3
 { cat "$lic"; tr 'a-y' 'b-z' <"$lic"; } >"$WORK/chunk.txt"
 : >"$WORK/big.txt"
 while [ "$(stat -c %s "$WORK/big.txt")" -lt $((5 * 1024 * 1024)) ]; do cat "$WORK/chunk.txt" >>"$WORK/big.txt"; done
-restarts0=$(docker inspect -f '{{.RestartCount}}' "$PROC")
-started0=$(docker inspect -f '{{.State.StartedAt}}' "$PROC")
-ppid_in=$(processor_pid "$PROC") || fail "cannot find the processor's PID in its container"
+restarts0=$(docker inspect -f '{{.RestartCount}}' "$SPELL")
+started0=$(docker inspect -f '{{.State.StartedAt}}' "$SPELL")
+ppid_in=$(processor_pid "$SPELL") || fail "cannot find the spell processor's PID in its container"
 curl -sS --noproxy '*' --max-time 90 -o "$WORK/big.out" -w '%{http_code}' -H 'Content-Type: text/plain' \
   --data-binary @"$WORK/big.txt" "$BASE/process" >"$WORK/big.code" 2>"$WORK/big.err" &
 BG_PID=$!
 t=0
-until command_running "$PROC"; do
+until command_running "$SPELL"; do
   t=$((t + 1))
   [ "$t" -le 150 ] || fail "the command never started for the 5 MB request"
   kill -0 "$BG_PID" 2>/dev/null || fail "the 5 MB request ended before the command was seen: $(cat "$WORK/big.code")"
   sleep 0.2
 done
 # The exec's own status is meaningless here: it dies with the container.
-docker exec "$PROC" sh -c "kill -KILL $ppid_in" >/dev/null 2>&1
-log "killed fifogate-processor (pid $ppid_in in its container) while aspell ran the 5 MB request"
+docker exec "$SPELL" sh -c "kill -KILL $ppid_in" >/dev/null 2>&1
+log "killed the spell fifogate-processor (pid $ppid_in in its container) while aspell ran the 5 MB request"
 wait "$BG_PID"
 BG_PID=
 code=$(cat "$WORK/big.code")
 case $code in 502 | 503 | 504) ;; *) fail "request in flight when the processor died gave '$code', want 502/503/504: $(head -c 200 "$WORK/big.out")" ;; esac
-pass "processor killed mid-request -> $code ($(head -c 120 "$WORK/big.out" | tr '\n' ' '))"
+pass "spell processor killed mid-request -> $code ($(head -c 120 "$WORK/big.out" | tr '\n' ' '))"
 
 t=0
 while :; do
-  restarts=$(docker inspect -f '{{.RestartCount}}' "$PROC" 2>/dev/null)
-  started=$(docker inspect -f '{{.State.StartedAt}}' "$PROC" 2>/dev/null)
+  restarts=$(docker inspect -f '{{.RestartCount}}' "$SPELL" 2>/dev/null)
+  started=$(docker inspect -f '{{.State.StartedAt}}' "$SPELL" 2>/dev/null)
   [ "$restarts" -gt "$restarts0" ] && [ "$started" != "$started0" ] && break
   t=$((t + 1))
-  [ "$t" -le 60 ] || fail "processor container not restarted within 60 s (restarts $restarts0 -> $restarts)"
+  [ "$t" -le 60 ] || fail "spell container not restarted within 60 s (restarts $restarts0 -> $restarts)"
   sleep 1
 done
-pass "restart policy restarted the processor container (RestartCount $restarts0 -> $restarts)"
-wait_healthy processor 1 60 || fail "processor not healthy again within 60 s"
+pass "restart policy restarted the spell container (RestartCount $restarts0 -> $restarts)"
+wait_healthy spell 1 60 || fail "spell not healthy again within 60 s"
 wait_workers "" 30 || fail "GET /healthz not 200 again within 30 s"
 check_answer "after the restart"
+check_markdown "markdown, after spell's restart"
 
 # ---------------------------------------------------------------------------
-# 6. --scale processor=2: each processor claims its own worker slot (FIFOs
-#    in.1, out.1, ... beside slot 0's); while one is busy the web sends
-#    requests to the other. One dies: the other carries on, and the dead one
-#    comes back by policy.
+# 6. Scale per kind: --scale spell=2 --scale markdown=1.  Each processor
+#    claims its own worker slot of its kind (in.1, out.1, ... beside slot
+#    0's); while one spell worker is busy the web sends requests to the
+#    other.  One dies: the other carries on, and the dead one comes back by
+#    policy.
 # ---------------------------------------------------------------------------
-timeout 300 "${COMPOSE[@]}" -p "$PROJECT" "${FILES[@]}" up -d --no-build --no-recreate --scale processor=2 \
-  >"$WORK/scale.log" 2>&1 || { tail -30 "$WORK/scale.log"; fail "up --scale processor=2"; }
-wait_healthy processor 2 60 || fail "two processors not healthy within 60 s"
-wait_workers 2 30 || fail "GET /healthz does not report 2 workers within 30 s"
-pass "--scale processor=2: both healthy, GET /healthz reports 2 workers"
+timeout 300 "${COMPOSE[@]}" -p "$PROJECT" "${FILES[@]}" up -d --no-build --no-recreate \
+  --scale spell=2 --scale markdown=1 >"$WORK/scale.log" 2>&1 ||
+  { tail -30 "$WORK/scale.log"; fail "up --scale spell=2 --scale markdown=1"; }
+wait_healthy spell 2 60 || fail "two spell processors not healthy within 60 s"
+wait_healthy markdown 1 30 || fail "the markdown processor not healthy after scaling"
+wait_workers 2 30 || fail "GET /healthz does not report 2 spell workers within 30 s"
+wait_kinds "markdown=1 spell=2" 10 || fail "GET /processors does not count markdown=1 spell=2"
+[ "$(http GET /metrics)" = 200 ] || fail "GET /metrics failed"
+if ! grep -qx 'fifogate_workers_live{processor="spell"} 2' "$WORK/body" ||
+  ! grep -qx 'fifogate_workers_live{processor="markdown"} 1' "$WORK/body"; then
+  fail "/metrics fifogate_workers_live: $(grep '^fifogate_workers_live' "$WORK/body" | tr '\n' ' ')"
+fi
+pass "--scale spell=2 --scale markdown=1: all healthy; /processors and /metrics count spell=2 markdown=1"
 since=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 # The web prefers the worker it used last, so sequential requests may all go
 # to one: keep one busy with 128 KB of half-misspelled text (aspell suggests
@@ -554,35 +714,37 @@ curl -sS --noproxy '*' --max-time 90 -o /dev/null -w '%{http_code}' -H 'Content-
   --data-binary @"$WORK/busy.txt" "$BASE/process" >"$WORK/busy.code" 2>"$WORK/busy.err" &
 BG_PID=$!
 t=0
-until any_command_running processor; do
+until any_command_running spell; do
   t=$((t + 1))
   [ "$t" -le 150 ] || fail "the command never started for the 128 KB request"
   kill -0 "$BG_PID" 2>/dev/null || fail "the 128 KB request ended before its command was seen: $(cat "$WORK/busy.code")"
   sleep 0.2
 done
 for i in 1 2 3; do check_answer "scaled, request $i" quiet; done
+check_markdown "scaled, markdown" quiet
 kill -0 "$BG_PID" 2>/dev/null || log "note: the 128 KB request ended before the 3 small ones did"
 wait "$BG_PID"
 BG_PID=
 [ "$(cat "$WORK/busy.code")" = 200 ] || fail "scaled: the 128 KB request gave $(cat "$WORK/busy.code") $(cat "$WORK/busy.err")"
 sleep 1 # the processors log after they answer
 served=0
-for id in $(ids_of processor); do
+for id in $(ids_of spell); do
   n=$(docker logs --since "$since" "$id" 2>&1 | grep -c 'outcome=ok')
   [ "$n" -gt 0 ] && served=$((served + 1))
 done
-[ "$served" -eq 2 ] || fail "requests were not spread over both processors (only $served served)"
-pass "scaled: 3 requests right while the other processor ran a 128 KB body: both served"
-victim=$(ids_of processor | grep -v "^$PROC" | head -1)
-[ -n "$victim" ] || fail "cannot find the second processor container"
-vpid=$(processor_pid "$victim") || fail "cannot find the second processor's PID"
+[ "$served" -eq 2 ] || fail "requests were not spread over both spell processors (only $served served)"
+pass "scaled: 3 spell requests and 1 markdown request right while the other spell processor ran a 128 KB body: both spell processors served"
+victim=$(ids_of spell | grep -v "^$SPELL" | head -1)
+[ -n "$victim" ] || fail "cannot find the second spell container"
+vpid=$(processor_pid "$victim") || fail "cannot find the second spell processor's PID"
 docker exec "$victim" sh -c "kill -KILL $vpid" >/dev/null 2>&1
-log "killed one of the two processors (${victim:0:12})"
+log "killed one of the two spell processors (${victim:0:12})"
 sleep 0.5 # past the web's 100 ms cache of which slots are live
-check_answer "one of two processors dead: the other answers"
-wait_healthy processor 2 60 || fail "the killed processor did not come back healthy within 60 s"
-wait_workers 2 30 || fail "GET /healthz does not report 2 workers again within 30 s"
-check_answer "both processors back"
+check_answer "one of two spell processors dead: the other answers"
+wait_healthy spell 2 60 || fail "the killed spell processor did not come back healthy within 60 s"
+wait_workers 2 30 || fail "GET /healthz does not report 2 spell workers again within 30 s"
+check_answer "both spell processors back"
+wait_kinds "markdown=1 spell=2" 10 || fail "GET /processors does not count markdown=1 spell=2 at the end"
 
 # ---------------------------------------------------------------------------
 # 7. Down, and nothing of the project is left.
