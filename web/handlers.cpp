@@ -29,14 +29,14 @@ ProcessorKind *WebServer::Impl::kind_for(const httplib::Request &req, std::strin
 ExchangeResult WebServer::Impl::dispatch(ProcessorKind &kind, const RequestId &id,
                                          std::string_view body, const RequestOptions &opts) {
   RequestContext::current().processor = kind.name();
-  Config xcfg = kind.exchange_config();
+  std::shared_ptr<const Config> xcfg = kind.exchange_config();
   // The wait for a worker counts from the complete head: time spent queued
   // for a server thread is part of it.
   auto t0 = RequestContext::current().wait_from;
   Deadline wait(t0 + Millis(cfg.wait_ms));
   for (int tries = 1;; ++tries) {
     bool claimed = false;
-    auto r = dispatch_once(kind, xcfg, id, body, opts, wait, t0, claimed);
+    auto r = dispatch_once(kind, *xcfg, id, body, opts, wait, t0, claimed);
     // A claimed worker found gone (no_worker comes before a byte is sent):
     // the request can go to another. The liveness the claim went by was
     // stale; it is read afresh.
@@ -194,28 +194,29 @@ std::variant<RequestOptions, std::string> WebServer::Impl::options_for(const htt
       return "parameter " + key + " is given twice, in the query and in the body, differently";
     o.params[key] = value;
   }
-  bool described = !d.info.protocol.empty(); // a live worker has said what it takes
+  bool described = !d.info->protocol.empty(); // a live worker has said what it takes
   if (described) {
     ParamValues all = o.params;
     if (!o.lang.empty() && is_declared("lang"))
       all["lang"] = o.lang;
-    else if (!o.lang.empty() && d.info.protocol != "ispell")
+    else if (!o.lang.empty() && d.info->protocol != "ispell")
       return "lang needs an aspell, hunspell or ispell -a command, or a lang parameter in "
              "PROC_PARAMS; processor " +
-             kind.name() + " runs \"" + d.info.command + "\"";
+             kind.name() + " runs \"" + d.info->command + "\"";
     if (auto problem = params_problem(rules, all))
       return *problem;
   }
-  if (d.info.pass_request) {
+  if (d.info->pass_request) {
     o.method = req.method;
     o.path = req.path;
     auto q = req.target.find('?');
     o.query = q == std::string::npos ? std::string() : req.target.substr(q + 1);
   }
-  for (size_t at = 0; at < d.info.pass_headers.size();) {
-    size_t comma = d.info.pass_headers.find(',', at);
-    std::string h = d.info.pass_headers.substr(at, comma == std::string::npos ? comma : comma - at);
-    at = comma == std::string::npos ? d.info.pass_headers.size() : comma + 1;
+  for (size_t at = 0; at < d.info->pass_headers.size();) {
+    size_t comma = d.info->pass_headers.find(',', at);
+    std::string h =
+        d.info->pass_headers.substr(at, comma == std::string::npos ? comma : comma - at);
+    at = comma == std::string::npos ? d.info->pass_headers.size() : comma + 1;
     if (!h.empty() && req.has_header(h))
       o.headers[h] = req.get_header_value(h);
   }

@@ -100,6 +100,18 @@ nlohmann::json processor_json(const std::string &name, bool is_default,
   };
   auto positive = [](int64_t n) { return n > 0 ? nlohmann::json(n) : nlohmann::json(); };
   const WorkerInfo &w = workers.front();
+  // PROC_PARAMS as name -> rule (the worker checked it when it started).
+  nlohmann::json params = nlohmann::json::object();
+  if (auto rules = parse_param_rules(w.params))
+    for (const auto &r : *rules)
+      params[r.name] = r.pattern;
+  nlohmann::json pass_headers = nlohmann::json::array();
+  for (size_t at = 0; at < w.pass_headers.size();) {
+    size_t comma = w.pass_headers.find(',', at);
+    pass_headers.push_back(
+        w.pass_headers.substr(at, comma == std::string::npos ? comma : comma - at));
+    at = comma == std::string::npos ? w.pass_headers.size() : comma + 1;
+  }
   std::vector<std::string> versions;
   for (const auto &x : workers)
     if (!x.version.empty() &&
@@ -112,6 +124,9 @@ nlohmann::json processor_json(const std::string &name, bool is_default,
           {"mode", or_null(w.mode)},
           {"content_type", or_null(w.content_type)},
           {"languages", installed_languages(workers)},
+          {"params", params},
+          {"pass_headers", pass_headers},
+          {"pass_request", w.pass_request},
           {"limits",
            {{"timeout_ms", positive(w.timeout_ms)},
             {"max_body_bytes", positive(w.max_body_bytes)},

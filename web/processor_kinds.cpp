@@ -24,37 +24,44 @@ std::vector<WorkerInfo> ProcessorKind::live_workers() {
   return infos;
 }
 
+void ProcessorKind::refresh_locked() {
+  auto now = Clock::now();
+  if (exchange_cfg_ && now - info_read_ < kInfoRefresh)
+    return;
+  auto live = dispatcher_.live_slots();
+  if (live.size() > 1)
+    live.resize(1);
+  auto infos = read_worker_infos(cfg_, live);
+  auto fresh =
+      std::make_shared<WorkerInfo>(infos.empty() ? WorkerInfo{} : std::move(infos.front()));
+  if (!exchange_cfg_ || fresh->params != info_->params) {
+    auto rules = parse_param_rules(fresh->params); // the worker checked it; a bad file gives none
+    params_ = std::make_shared<const ParamRules>(rules ? std::move(*rules) : ParamRules{});
+  }
+  auto c = std::make_shared<Config>(cfg_);
+  if (fresh->timeout_ms > 0)
+    c->timeout_ms = fresh->timeout_ms;
+  if (fresh->max_output_bytes > 0)
+    c->max_output_bytes = std::min(c->max_output_bytes, fresh->max_output_bytes);
+  exchange_cfg_ = std::move(c);
+  info_ = std::move(fresh);
+  info_read_ = now;
+}
+
 ProcessorKind::Described ProcessorKind::described() {
   std::lock_guard<std::mutex> g(m_);
-  auto now = Clock::now();
-  if (now - info_read_ >= kInfoRefresh) {
-    auto live = dispatcher_.live_slots();
-    if (live.size() > 1)
-      live.resize(1);
-    auto infos = read_worker_infos(cfg_, live);
-    WorkerInfo fresh = infos.empty() ? WorkerInfo{} : std::move(infos.front());
-    if (fresh.params != info_.params || !info_read_.time_since_epoch().count()) {
-      auto rules = parse_param_rules(fresh.params); // the worker checked it; a bad file gives none
-      params_ = std::make_shared<const ParamRules>(rules ? std::move(*rules) : ParamRules{});
-    }
-    info_ = std::move(fresh);
-    info_read_ = now;
-  }
+  refresh_locked();
   return {info_, params_};
 }
 
 WorkerInfo ProcessorKind::info() {
-  return described().info;
+  return *described().info;
 }
 
-Config ProcessorKind::exchange_config() {
-  WorkerInfo w = info();
-  Config c = cfg_;
-  if (w.timeout_ms > 0)
-    c.timeout_ms = w.timeout_ms;
-  if (w.max_output_bytes > 0)
-    c.max_output_bytes = std::min(c.max_output_bytes, w.max_output_bytes);
-  return c;
+std::shared_ptr<const Config> ProcessorKind::exchange_config() {
+  std::lock_guard<std::mutex> g(m_);
+  refresh_locked();
+  return exchange_cfg_;
 }
 
 ProcessorKinds::ProcessorKinds(const Config &cfg) : cfg_(cfg) {

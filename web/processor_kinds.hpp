@@ -28,10 +28,11 @@ public:
   // The settings one exchange goes by: the command's deadline is the
   // kind's own, and the output is held up to the kind's cap, never past
   // the web's MAX_OUTPUT_BYTES.
-  Config exchange_config();
+  // Rebuilt when the kind's info is read again, not copied per request.
+  std::shared_ptr<const Config> exchange_config();
   // The parameters the kind declares (its PROC_PARAMS), with info().
   struct Described {
-    WorkerInfo info;
+    std::shared_ptr<const WorkerInfo> info;
     std::shared_ptr<const ParamRules> params;
   };
   Described described();
@@ -40,8 +41,10 @@ private:
   const Config cfg_;
   Dispatcher dispatcher_;
   std::mutex m_;
-  WorkerInfo info_;
+  void refresh_locked(); // m_ held
+  std::shared_ptr<const WorkerInfo> info_ = std::make_shared<WorkerInfo>();
   std::shared_ptr<const ParamRules> params_ = std::make_shared<ParamRules>();
+  std::shared_ptr<const Config> exchange_cfg_;
   Clock::time_point info_read_{};
 };
 

@@ -108,7 +108,10 @@ TEST(Kinds, ProcessorsListsEachLiveKindWithItsSettingsAndWorkers) {
   s.start_processor({{"PROC_MODE", "warm"}});
   Proc rev1 = start_kind(s, "rev", "rev", {{"PROC_TIMEOUT_MS", "7000"}}, "1");
   Proc rev2 = start_kind(s, "rev", "rev", {{"PROC_TIMEOUT_MS", "7000"}}, "2");
-  Proc gz = start_kind(s, "gz", "gzip -c", {{"PROC_CONTENT_TYPE", "application/gzip"}});
+  Proc gz = start_kind(s, "gz", "gzip -c",
+                       {{"PROC_CONTENT_TYPE", "application/gzip"},
+                        {"PROC_PARAMS", "level=[1-9]"},
+                        {"PROC_PASS_HEADERS", "X-User"}});
   ::mkdir(s.path("", "idle").c_str(), 0770);
   s.start_web();
   auto j = get_json(s, "/processors");
@@ -124,6 +127,8 @@ TEST(Kinds, ProcessorsListsEachLiveKindWithItsSettingsAndWorkers) {
   EXPECT_EQ(by_name["rev"]["protocol"], "raw");
   EXPECT_EQ(by_name["rev"]["limits"]["timeout_ms"], 7000);
   EXPECT_EQ(by_name["gz"]["content_type"], "application/gzip");
+  EXPECT_EQ(by_name["gz"]["params"], nlohmann::json({{"level", "[1-9]"}})) << j;
+  EXPECT_EQ(by_name["gz"]["pass_headers"], nlohmann::json::array({"x-user"})) << j;
   EXPECT_EQ(by_name["default"]["protocol"], "ispell");
   EXPECT_EQ(by_name["default"]["mode"], "warm");
   EXPECT_EQ(by_name["default"]["default"], true);
