@@ -57,9 +57,14 @@ Result<AccessPolicy> access_policy(std::string token, std::string_view cors_orig
     if (o.empty())
       continue;
     if (o != "*") {
+      // http(s), and the schemes browser add-ons' pages have
+      // (chrome-extension://<id>, moz-extension://<uuid>, safari-web-extension://...).
       size_t scheme = o.find("://");
-      bool ok = (o.rfind("http://", 0) == 0 || o.rfind("https://", 0) == 0) &&
-                o.size() > scheme + 3 && o.find('/', scheme + 3) == std::string::npos;
+      bool scheme_ok = scheme != std::string::npos && scheme > 0 &&
+                       std::all_of(o.begin(), o.begin() + static_cast<long>(scheme), [](char c) {
+                         return std::islower(static_cast<unsigned char>(c)) || c == '-';
+                       });
+      bool ok = scheme_ok && o.size() > scheme + 3 && o.find('/', scheme + 3) == std::string::npos;
       if (!ok)
         return Error::logic("WEB_CORS_ORIGINS: \"" + o +
                             "\" is not an origin (scheme://host[:port], no path, or *)");

@@ -13,8 +13,15 @@ namespace {
 
 // The routes that do work or tell about the workers; /, /healthz and /limits
 // stay open so probes and the page's shell load without the token.
-bool needs_token(const std::string &path) {
-  return path != "/" && path != "/healthz" && path != "/limits";
+// LanguageTool's clients cannot send a header: /v2/check may carry the
+// token as its apiKey field (checked once the body is read), and what they
+// ask before checking (languages, limits, health) is as open as /limits.
+bool needs_token(const httplib::Request &req) {
+  const std::string &path = req.path;
+  if (path == "/v2/check")
+    return req.has_header("Authorization");
+  return path != "/" && path != "/healthz" && path != "/limits" && path != "/v2/languages" &&
+         path != "/v2/healthcheck" && path != "/v2/info" && path != "/v2/configinfo";
 }
 
 // Headers a page of an allowed origin may read from an answer.
@@ -70,7 +77,8 @@ bool takes_body(std::string_view method, std::string_view path) {
   if (method != "POST")
     return false;
   std::string key = route_key(std::string(path));
-  return key == "/process" || key == "/check" || key == kProcessNamed || key == kCheckNamed;
+  return key == "/process" || key == "/check" || key == kProcessNamed || key == kCheckNamed ||
+         key == "/v2/check";
 }
 
 bool wants_json(const httplib::Request &req) {
@@ -85,9 +93,9 @@ void WebServer::Impl::allow_only(const std::string &path, const std::string &all
     res.set_header("Allow", allow);
     text_error(res, 405, hint);
   };
-  if (allow != "GET")
+  if (allow.find("GET") == std::string::npos)
     svr.Get(path, refuse);
-  if (allow != "POST")
+  if (allow.find("POST") == std::string::npos)
     svr.Post(path, refuse);
   svr.Put(path, refuse);
   svr.Patch(path, refuse);
@@ -104,7 +112,9 @@ bool WebServer::Impl::early_refusal(const httplib::Request &req, httplib::Respon
   auto refuse = [&](int status, const std::string &msg) {
     ctx.unread_body = true;
     bool check_route = req.path == "/check" || route_key(req.path) == kCheckNamed;
-    if (check_route && wants_html(req))
+    if (req.path.rfind("/v2/", 0) == 0)
+      lt_error(res, status, msg);
+    else if (check_route && wants_html(req))
       page_answer(res, status, PageContent{{}, {}, {}, std::nullopt, msg, {}}, false);
     else if (check_route)
       json_error(res, status, msg);
@@ -124,7 +134,7 @@ bool WebServer::Impl::early_refusal(const httplib::Request &req, httplib::Respon
     res.set_header("Access-Control-Max-Age", "600");
     return true;
   }
-  if (access.token_required() && needs_token(req.path) && req.method != "OPTIONS" &&
+  if (access.token_required() && needs_token(req) && req.method != "OPTIONS" &&
       !access.authorized(req.get_header_value("Authorization"))) {
     res.set_header("WWW-Authenticate", "Bearer realm=\"fifogate\"");
     return refuse(401, req.has_header("Authorization")
@@ -242,6 +252,7 @@ void WebServer::Impl::routes() {
   svr.Post(kCheckNamed, [this](const httplib::Request &req, httplib::Response &res,
                                const httplib::ContentReader &reader) { check(req, res, reader); });
   allow_only(kCheckNamed, "POST", "use POST /check/<name> with {\"text\": \"...\"} or the text");
+  lt_routes();
   svr.Get("/healthz",
           [this](const httplib::Request &req, httplib::Response &res) { healthz(req, res); });
   svr.Get("/languages",

@@ -4,6 +4,7 @@
 //   routes.cpp       the route table and the hooks cpp-httplib runs per request
 //   handlers.cpp     what each route does (the exchange with a worker)
 //   check_route.cpp  POST /check, as JSON or as the page (result_page.cpp)
+//   languagetool_routes.cpp  the LanguageTool API (/v2/check, /v2/languages)
 //   status_routes.cpp  what the web tells about the processors (/processors,
 //                    /healthz, /languages, /version, /metrics)
 //   answers.cpp      turning an exchange's result into an HTTP answer
@@ -104,6 +105,15 @@ struct WebServer::Impl {
   // without the dictionary list, which GET /languages would not give either.
   void page_answer(httplib::Response &res, int status, PageContent content,
                    bool with_languages = true);
+
+  // languagetool_routes.cpp
+  void lt_routes();
+  // POST /v2/check (`reader` set) or GET /v2/check.
+  void lt_check(const httplib::Request &req, httplib::Response &res,
+                const httplib::ContentReader *reader);
+  void lt_error(httplib::Response &res, int status, const std::string &msg);
+  // The dictionaries of the default kind's live workers.
+  std::vector<std::string> lt_dictionaries();
 
   // status_routes.cpp
   void healthz(const httplib::Request &req, httplib::Response &res);

@@ -110,6 +110,12 @@ TEST(AccessPolicy, OriginsAreAnAllowlist) {
   EXPECT_FALSE(access_policy("", "https://a.example/path").ok());
   EXPECT_FALSE(access_policy("", "a.example").ok());
   EXPECT_FALSE(access_policy("", "*, https://a.example").ok());
+  EXPECT_FALSE(access_policy("", "://a.example").ok());
+  EXPECT_FALSE(access_policy("", "HT TP://a.example").ok());
+  // A browser add-on's own pages.
+  auto addon = access_policy("", "chrome-extension://abcdef moz-extension://0a1b-2c3d");
+  ASSERT_TRUE(addon.ok()) << addon.error().message();
+  EXPECT_TRUE(addon->origin_allowed("moz-extension://0a1b-2c3d"));
   EXPECT_FALSE(access_policy("", "").value().origin_allowed("https://a.example"));
 }
 

@@ -55,6 +55,7 @@ struct Config {
   std::string cors_origins;         // web: origins whose pages may call the API
   std::string form_field = "text";  // web: the form field that is the text; empty = raw forms
   int64_t send_timeout_ms = 120000; // web: a client must take a whole answer within this
+  int64_t v2_max_text_length = 100000; // web: /v2/check's longest text, in characters
   int64_t keepalive_ms = 5000; // web: idle keep-alive connections are closed after this; 0 = off
   int slots = 16;              // worker slots a processor may claim / the web looks at
   Mode mode = Mode::per_request;
