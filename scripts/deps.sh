@@ -23,6 +23,11 @@ if [[ "${1:-}" == test ]]; then
   # The page test (tests/browser/page_test.py): headless Chromium driven over
   # WebDriver by a standard-library Python script; a font to render the page with.
   pkgs+=(chromium chromium-driver python3 fonts-dejavu-core)
+  # The editor-API test (tests/editors/): the LanguageTool client gramma, an
+  # npm package, run by Node.js. A Node.js that brings its own npm (as
+  # NodeSource's does) is left alone.
+  pkgs+=(nodejs)
+  command -v npm >/dev/null || pkgs+=(npm)
 fi
 
 missing=()

@@ -10,12 +10,12 @@ namespace {
 constexpr std::array<double, 14> kBuckets = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
                                              0.25,  0.5,    1,     2.5,  5,     10,   30};
 
-constexpr std::array<std::string_view, 9> kRoutes = {"/",        "/process",   "/check",
-                                                     "/healthz", "/version",   "/metrics",
-                                                     "/limits",  "/languages", "/processors"};
+constexpr std::array<std::string_view, 11> kRoutes = {
+    "/",       "/process",   "/check",      "/healthz",  "/version",     "/metrics",
+    "/limits", "/languages", "/processors", "/v2/check", "/v2/languages"};
 
 bool is_work_route(std::string_view route) {
-  return route == "/process" || route == "/check";
+  return route == "/process" || route == "/check" || route == "/v2/check";
 }
 
 std::string number(double v) {
@@ -129,7 +129,7 @@ std::string Metrics::exposition(const std::vector<KindGauges> &kinds,
   header(out, "fifogate_request_duration_seconds", "histogram",
          "Time from the request line to the answer, for POST /process and POST /check.");
   for (const auto &k : kinds)
-    for (auto route : {"/process", "/check"}) {
+    for (auto route : {"/process", "/check", "/v2/check"}) {
       auto it = durations_.find({route, k.processor});
       write_histogram(out, "fifogate_request_duration_seconds",
                       std::string("route=\"") + route + "\"," + kind_label(k.processor),
