@@ -5,14 +5,14 @@
 #   bash tests/kubernetes/images.sh          # on its own: the same, then exits
 #
 # No registry can be reached here, so nothing is pulled.  The images are the
-# ones docker/web.Dockerfile and docker/processor.Dockerfile make; they come
-# from the first of:
-#  1. podman's own store (already loaded by an earlier run), unless
-#     FIFOGATE_KUBE_REBUILD=1;
-#  2. a Docker engine that answers: the images it holds (the compose test
-#     builds them), or, when it lacks them, `docker build --network host`
-#     of both Dockerfiles, exactly as the compose test builds them; then
-#     `docker save | podman load`.
+# ones docker/web.Dockerfile and docker/processor.Dockerfile make:
+#  - when a Docker engine answers, `docker build --network host` of both
+#    Dockerfiles, as the compose test builds them (from its layer cache: a
+#    few seconds when the sources did not change), and `docker save |
+#    podman load` when podman's image differs from Docker's -- so the
+#    images played are those of the current sources;
+#  - otherwise podman's own store as it is (loaded by an earlier run);
+#    FIFOGATE_KUBE_REBUILD=1 refuses that.
 # With CI=true and no engine answering, dockerd is started the way
 # tests/compose/compose_test.sh starts it (same flags, same PID file, left
 # running so the layer cache is kept):
@@ -139,8 +139,7 @@ kimg_docker_build() {
   docker buildx version >/dev/null 2>&1 || export DOCKER_BUILDKIT=0
   for f in web processor; do
     tag=fifogate-$f:local
-    docker image inspect "$tag" >/dev/null 2>&1 && [ "${FIFOGATE_KUBE_REBUILD:-}" != 1 ] && continue
-    kimg_say "docker build $tag (the first build compiles the C++: minutes; log $KIMG_LOG)"
+    docker image inspect "$tag" >/dev/null 2>&1 || kimg_say "docker build $tag (the first build compiles the C++: minutes; log $KIMG_LOG)"
     timeout 2400 docker build --network host -f "$KIMG_ROOT/docker/$f.Dockerfile" -t "$tag" "$KIMG_ROOT" \
       >>"$KIMG_LOG" 2>&1 || { tail -40 "$KIMG_LOG" >&2; kimg_say "docker build $tag failed"; return 1; }
   done
@@ -149,12 +148,15 @@ kimg_docker_build() {
 # kimg_ensure PODMAN...: the command line to run podman with (an array's
 # words).  Returns 0 when both images are in podman's store.
 kimg_ensure() {
-  local pod=("$@") img have=1
+  local pod=("$@") img have=1 did pid
   for img in "$KIMG_WEB" "$KIMG_PROC"; do
     "${pod[@]}" image exists "localhost/$img" 2>/dev/null || have=0
   done
-  [ "$have" = 1 ] && [ "${FIFOGATE_KUBE_REBUILD:-}" != 1 ] && return 0
   if ! kimg_docker_answers; then
+    if [ "$have" = 1 ] && [ "${FIFOGATE_KUBE_REBUILD:-}" != 1 ]; then
+      kimg_say "no Docker engine answers: using podman's images as they are"
+      return 0
+    fi
     if [ "${CI:-}" = true ]; then
       kimg_start_dockerd || return 1
     else
@@ -165,11 +167,14 @@ kimg_ensure() {
   kimg_docker_base || return 1
   kimg_docker_build || return 1
   for img in "$KIMG_WEB" "$KIMG_PROC"; do
+    did=$(docker image inspect --format '{{.Id}}' "$img" 2>/dev/null)
+    pid=$("${pod[@]}" image inspect --format '{{.Id}}' "localhost/$img" 2>/dev/null)
+    [ -n "$did" ] && [ "${did#sha256:}" = "$pid" ] && continue
     kimg_say "docker save $img | podman load"
     docker save "$img" | "${pod[@]}" load >>"$KIMG_LOG" 2>&1 ||
       { tail -10 "$KIMG_LOG" >&2; kimg_say "podman load $img failed"; return 1; }
-    "${pod[@]}" image exists "localhost/$img" ||
-      { kimg_say "podman has no localhost/$img after load"; return 1; }
+    pid=$("${pod[@]}" image inspect --format '{{.Id}}' "localhost/$img" 2>/dev/null)
+    [ "${did#sha256:}" = "$pid" ] || { kimg_say "podman's localhost/$img is not docker's $img after load"; return 1; }
   done
 }
 
