@@ -759,10 +759,12 @@ static std::optional<std::string> first_line(const std::vector<std::string> &arg
   return out->substr(0, out->find('\n'));
 }
 
-static ispell::Checker checker_of(const Config &cfg, int stop_fd) {
+static ispell::Checker checker_of(const Config &cfg, int stop_fd, std::string &banner_out) {
   auto banner = first_line(cfg.command, Deadline::in(Millis(10000)), stop_fd);
-  if (banner && banner->rfind("@(#)", 0) == 0)
+  if (banner && banner->rfind("@(#)", 0) == 0) {
+    banner_out = *banner;
     return ispell::checker_from_banner(*banner);
+  }
   return program_name(cfg.command) == "aspell" ? ispell::Checker::aspell
                                                : ispell::Checker::hunspell;
 }
@@ -774,7 +776,7 @@ CommandFacts learn_command(const Config &cfg, int stop_fd) {
   f.dictionaries = installed_dictionaries(cfg, stop_fd);
   if (stop_fd >= 0 && poll_one(stop_fd, POLLIN, Deadline::in(Millis(0))) > 0)
     return f; // stopping: no point starting the command again
-  f.checker = checker_of(cfg, stop_fd);
+  f.checker = checker_of(cfg, stop_fd, f.banner);
   return f;
 }
 

@@ -33,6 +33,7 @@ struct CommandFacts {
   // with no input (by its name if it prints none; not "aspell": hunspell, the
   // safer guess). A per-request command is fed before its banner comes.
   ispell::Checker checker = ispell::Checker::aspell;
+  std::string banner; // that first line; empty if it printed none
 };
 // Each probe waits up to 10 s for a command that hangs; a stop signal pending
 // on `stop_fd` (the processor's signalfd; -1: none) cuts that short, and the

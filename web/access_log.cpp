@@ -36,7 +36,7 @@ void WebServer::Impl::log_access(const RequestContext &a) {
                      " " + std::to_string(a.status) + " " +
                      std::to_string(static_cast<int64_t>(secs * 1000)) +
                      "ms in=" + human_size(a.bytes_in) + " out=" + human_size(a.bytes_out) +
-                     (a.processor.empty() ? "" : " processor=" + a.processor) + a.extra;
+                     (a.processor.empty() ? "" : " processor=" + a.processor) + a.extra + a.cache;
   if (a.status >= 400 && !a.reason.empty())
     line += " reason=\"" + printable(a.reason) + "\"";
   if (!a.undelivered.empty())

@@ -75,7 +75,7 @@ void WebServer::Impl::check(const httplib::Request &req, httplib::Response &res,
   if (auto problem = check_lang(*kind, creq.lang))
     return fail(400, *problem);
   RequestId id = RequestContext::current().id;
-  ExchangeResult r = dispatch(*kind, id, creq.text, std::get<RequestOptions>(options));
+  ExchangeResult r = dispatch_text(*kind, id, creq.text, std::get<RequestOptions>(options));
   HttpVerdict v = verdict_for(r, cfg);
   std::vector<SpellMatch> matches;
   if (v.status == 200) {

@@ -30,6 +30,7 @@ struct ExchangeResult {
   std::string output; // the command's stdout, byte for byte
   std::optional<StatusRecord> status;
   std::string worker;  // who served it, when known
+  int slot = -1;       // the slot it was served on, once one was claimed
   int64_t wait_ms = 0; // time spent waiting for the lock and worker
 };
 

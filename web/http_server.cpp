@@ -78,7 +78,9 @@ void prepare(httplib::Request &req) {
 
 } // namespace
 
-WebServer::Impl::Impl(Config c) : cfg(std::move(c)), limits(limits_from(cfg)) {}
+WebServer::Impl::Impl(Config c)
+    : cfg(std::move(c)), limits(limits_from(cfg)),
+      line_cache(static_cast<size_t>(cfg.cache_bytes)) {}
 
 void WebServer::Impl::serve(ConnectionPtr c) {
   for (;;) {

@@ -95,7 +95,7 @@ void WebServer::Impl::lt_check(const httplib::Request &req, httplib::Response &r
   opts.content_type = "text/plain; charset=utf-8";
   opts.body_len = doc->plain.size();
   RequestId id = RequestContext::current().id;
-  ExchangeResult r = dispatch(kind, id, doc->plain, opts);
+  ExchangeResult r = dispatch_text(kind, id, doc->plain, opts);
   HttpVerdict v = verdict_for(r, cfg);
   std::vector<SpellMatch> matches;
   if (v.status == 200) {

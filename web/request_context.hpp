@@ -23,6 +23,7 @@ struct RequestContext {
   std::string read_failure; // why the body could not be read (timeout, rate, reset)
   std::string content_type; // the request's Content-Type as the client sent it
   std::string processor;    // the kind a work route went to
+  std::string cache;        // " cache=hit lines_cached=..." when the line cache answered
   bool unread_body =
       false;           // answered before the body was read: it stays unread, the connection ends
   bool routed = false; // httplib parsed the head and routed it (not its own 400/414/416)

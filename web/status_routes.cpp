@@ -99,8 +99,23 @@ void WebServer::Impl::metrics_page(httplib::Response &res) {
   std::vector<Metrics::KindGauges> gauges;
   for (auto *k : kinds->all())
     gauges.push_back({k->name(), live_workers(*k).size(), k->dispatcher().waiting()});
-  res.set_content(metrics.exposition(gauges, FIFOGATE_VERSION),
-                  "text/plain; version=0.0.4; charset=utf-8");
+  std::string out = metrics.exposition(gauges, FIFOGATE_VERSION);
+  // The line cache: a hit is a line answered without a worker.
+  auto c = line_cache.counts();
+  auto counter = [&](const char *name, const char *type, const char *help, uint64_t v) {
+    out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" +
+           name + " " + std::to_string(v) + "\n";
+  };
+  counter("fifogate_line_cache_hits_total", "counter", "Lines answered from the line cache.",
+          c.hits);
+  counter("fifogate_line_cache_misses_total", "counter",
+          "Lines the line cache did not hold, sent to a worker.", c.misses);
+  counter("fifogate_line_cache_evictions_total", "counter",
+          "Lines dropped from the line cache to stay within WEB_CACHE_BYTES.", c.evictions);
+  counter("fifogate_line_cache_bytes", "gauge", "Bytes the line cache holds, counted as bounded.",
+          c.bytes);
+  counter("fifogate_line_cache_entries", "gauge", "Entries in the line cache.", c.entries);
+  res.set_content(out, "text/plain; version=0.0.4; charset=utf-8");
 }
 
 } // namespace fifogate

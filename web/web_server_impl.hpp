@@ -5,6 +5,7 @@
 //   handlers.cpp     what each route does (the exchange with a worker)
 //   check_route.cpp  POST /check, as JSON or as the page (result_page.cpp)
 //   languagetool_routes.cpp  the LanguageTool API (/v2/check, /v2/languages)
+//   cached_exchange.cpp  the line cache in front of the exchange
 //   status_routes.cpp  what the web tells about the processors (/processors,
 //                    /healthz, /languages, /version, /metrics)
 //   answers.cpp      turning an exchange's result into an HTTP answer
@@ -17,6 +18,7 @@
 #include "fifogate/config.hpp"
 #include "http_server.hpp"
 #include "http_status.hpp"
+#include "line_cache.hpp"
 #include "metrics.hpp"
 #include "processor_kinds.hpp"
 #include "reader_threads.hpp"
@@ -42,6 +44,7 @@ struct WebServer::Impl {
   EdgeServer svr;
   std::unique_ptr<ProcessorKinds> kinds;
   Metrics metrics;
+  LineCache line_cache;
   std::unique_ptr<ServingPool> pool;
   std::unique_ptr<ConnectionLoop> loop;
   std::atomic<bool> stopping{false};
@@ -70,6 +73,10 @@ struct WebServer::Impl {
   ProcessorKind *kind_for(const httplib::Request &req, std::string &why);
   ExchangeResult dispatch(ProcessorKind &kind, const RequestId &id, std::string_view body,
                           const RequestOptions &opts);
+  // cached_exchange.cpp: dispatch, with the lines the line cache holds
+  // answered from it and only the others sent.
+  ExchangeResult dispatch_text(ProcessorKind &kind, const RequestId &id, std::string_view text,
+                               const RequestOptions &opts);
   ExchangeResult dispatch_once(ProcessorKind &kind, const Config &xcfg, const RequestId &id,
                                std::string_view body, const RequestOptions &opts,
                                const Deadline &wait, Clock::time_point t0, bool &claimed);

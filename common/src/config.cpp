@@ -227,6 +227,7 @@ Result<Config> config_from(const EnvLookup &env) {
       {"WEB_BODY_MIN_RATE", &c.body_min_rate, 0, int64_t(1) << 30},
       {"WEB_KEEPALIVE_MS", &c.keepalive_ms, 0, 3600 * 1000},
       {"WEB_SEND_TIMEOUT_MS", &c.send_timeout_ms, 1, 24 * 3600 * 1000},
+      {"WEB_CACHE_BYTES", &c.cache_bytes, 0, int64_t(1) << 40},
       {"WEB_V2_MAX_TEXT_LENGTH", &c.v2_max_text_length, 1, int64_t(1) << 40},
       {"PROC_SLOTS", &slots, 1, 256},
       {"PROC_WARM_MAX_REQUESTS", &c.warm_max_requests, 1, int64_t(1) << 40},
@@ -298,6 +299,9 @@ std::string config_help() {
                     0 = one request per connection      [5000]
   WEB_SEND_TIMEOUT_MS  web: a client must take the whole answer within this,
                     and never stall 5 s (else the connection is closed) [120000]
+  WEB_CACHE_BYTES   web: memory for the line cache of ispell answers (each
+                    line's answer kept, least recently used dropped first);
+                    0 = no cache                        [16777216]
   WEB_V2_MAX_TEXT_LENGTH  web: the longest text /v2/check (LanguageTool API)
                     takes, in characters (then 413)  [100000]
 )";

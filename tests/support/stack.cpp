@@ -272,8 +272,15 @@ HttpAnswer http_get(int port, const std::string &path) {
 }
 
 Stack::Stack(Env extra) {
-  env_ = {{"PROC_DIR", dir_.path},  {"HOST", "127.0.0.1"},        {"PORT", "0"},
-          {"PROC_WAIT_MS", "2000"}, {"PROC_TIMEOUT_MS", "20000"}, {"HOME", dir_.path}};
+  env_ = {{"PROC_DIR", dir_.path},
+          {"HOST", "127.0.0.1"},
+          {"PORT", "0"},
+          {"PROC_WAIT_MS", "2000"},
+          {"PROC_TIMEOUT_MS", "20000"},
+          {"HOME", dir_.path},
+          // Each request reaches a worker, as most tests count on; the line
+          // cache's own tests turn it on.
+          {"WEB_CACHE_BYTES", "0"}};
   for (auto &[k, v] : extra)
     env_[k] = v;
 }

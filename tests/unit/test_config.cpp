@@ -195,7 +195,8 @@ TEST(Config, TheReadmeTableNamesEveryVariable) {
       continue;
     auto end = line.find('`', 3);
     std::string name = line.substr(3, end - 3);
-    if (!name.empty() && name.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ_") == std::string::npos)
+    if (!name.empty() &&
+        name.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") == std::string::npos)
       ++in_table[name];
   }
   std::vector<std::string> asked;
