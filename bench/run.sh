@@ -41,7 +41,8 @@ start_stack() { # mode workers port
   local mode=$1 n=$2 port=$3 dir="$out/run/$1-$2"
   rm -rf "$dir" && mkdir -p "$dir"
   export PROC_DIR=$dir
-  export PROC_MODE=$mode HOST=127.0.0.1 PORT=$port WEB_THREADS=32 PROC_WAIT_MS=60000
+  # No line cache: these rows measure the exchange (bench/editor_bench.py measures the cache).
+  export PROC_MODE=$mode HOST=127.0.0.1 PORT=$port WEB_THREADS=32 PROC_WAIT_MS=60000 WEB_CACHE_BYTES=0
   proc_pids=()
   for _ in $(seq "$n"); do
     "$bin/processor/fifogate-processor" 2>>"$dir/processor.log" & pids+=($!); proc_pids+=($!)

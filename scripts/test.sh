@@ -6,6 +6,8 @@
 #   3. under ThreadSanitizer                  (build-tsan/)
 #   4. the compose end-to-end test on real containers (skips without Docker
 #      unless CI=true, where it installs and starts Docker itself)
+#   5. the Kubernetes manifests played by podman kube play (skips without
+#      podman unless CI=true), on the images the compose test just built
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh test
@@ -38,6 +40,17 @@ if [[ $rc -eq 77 ]]; then
   echo "compose test skipped (see above)"
 elif [[ $rc -ne 0 ]]; then
   echo "compose test FAILED"
+  exit 1
+fi
+echo "=== kubernetes end-to-end (podman kube play)"
+set +e
+bash tests/kubernetes/kube_test.sh
+rc=$?
+set -e
+if [[ $rc -eq 77 ]]; then
+  echo "kubernetes test skipped (see above)"
+elif [[ $rc -ne 0 ]]; then
+  echo "kubernetes test FAILED"
   exit 1
 fi
 echo "=== all tests passed in $(( $(date +%s) - start )) s"
