@@ -73,7 +73,9 @@ std::string dictionary_identity(const Config &cfg, const CommandFacts &facts) {
   if (cfg.protocol != Protocol::ispell || facts.banner.empty() ||
       names_a_personal_list(cfg.command) || std::getenv("ASPELL_CONF") || home_has_personal_list())
     return {};
-  std::string all = cfg.command_line + "\n" + facts.banner + "\n";
+  // The worker's own version too: it fixes up what the command prints.
+  std::string all =
+      std::string(FIFOGATE_VERSION) + "\n" + cfg.command_line + "\n" + facts.banner + "\n";
   for (const auto &d : facts.dictionaries)
     all += d + ",";
   all += "\n";

@@ -6,7 +6,7 @@
 namespace fifogate {
 
 // What decides an ispell command's answer to a line, as one short string the
-// web may key a line cache by: the command line, its banner (the checker and
+// web may key a line cache by: this worker's version, the command line, its banner (the checker and
 // its version), the dictionaries installed and the files in the system's
 // dictionary directories (name, size, time). Empty, so nothing is cached,
 // when the answers may change while the command runs or depend on more than
