@@ -14,6 +14,8 @@ public:
   // (SO_REUSEADDR, close-on-exec); returns the port or -1.
   int bind(const std::string &host, int port);
   int listen_fd() const { return svr_sock_; }
+  // Listens on `fd` (a Unix socket the web made) instead; owns it from now.
+  void adopt_listener(int fd) { svr_sock_ = fd; }
   void close_listener();
   // Parses, routes and answers the request at the front of `strm`. `setup`
   // sees the parsed head before any hook does.

@@ -149,7 +149,30 @@ WebServer::~WebServer() {
 }
 
 int WebServer::bind() {
-  return impl_->svr.bind(impl_->cfg.host, impl_->cfg.port);
+  auto &d = *impl_;
+  if (d.cfg.web_socket.empty()) {
+    int port = d.svr.bind(d.cfg.host, d.cfg.port);
+    if (port < 0)
+      bind_error_ = "cannot listen on " + d.cfg.host + ":" + std::to_string(d.cfg.port);
+    return port;
+  }
+  std::optional<gid_t> group;
+  if (!d.cfg.web_socket_group.empty()) {
+    auto g = group_id(d.cfg.web_socket_group);
+    if (!g) {
+      bind_error_ = g.error().message();
+      return -1;
+    }
+    group = *g;
+  }
+  auto l = listen_unix(d.cfg.web_socket, static_cast<mode_t>(d.cfg.web_socket_mode), group);
+  if (!l) {
+    bind_error_ = l.error().message();
+    return -1;
+  }
+  d.svr.adopt_listener(l->fd.release());
+  d.unix_listener = std::move(*l);
+  return 0;
 }
 
 bool WebServer::run() {
@@ -173,6 +196,8 @@ bool WebServer::run() {
   d.loop->stop();
   d.pool->shutdown();
   d.svr.close_listener();
+  if (d.unix_listener)
+    remove_unix_socket(d.cfg.web_socket, *d.unix_listener);
   return true;
 }
 
@@ -182,13 +207,18 @@ void WebServer::stop() {
   stop_cv_.notify_all();
 }
 
-int http_healthcheck(int port) {
-  httplib::Client cli("127.0.0.1", port);
+int http_healthcheck(const Config &cfg) {
+  bool unix_socket = !cfg.web_socket.empty();
+  httplib::Client cli(unix_socket ? cfg.web_socket : std::string("127.0.0.1"), cfg.port);
+  if (unix_socket)
+    cli.set_address_family(AF_UNIX);
   cli.set_connection_timeout(2, 0);
   cli.set_read_timeout(3, 0);
   auto res = cli.Get("/healthz");
   if (!res) {
-    std::fprintf(stderr, "unhealthy: no HTTP answer on 127.0.0.1:%d\n", port);
+    std::fprintf(stderr, "unhealthy: no HTTP answer on %s\n",
+                 unix_socket ? cfg.web_socket.c_str()
+                             : ("127.0.0.1:" + std::to_string(cfg.port)).c_str());
     return 1;
   }
   std::printf("healthy: /healthz answered %d %s", res->status, res->body.c_str());

@@ -17,7 +17,7 @@ The HTTP front end: GET / serves the spell-check page; POST /process hands the b
 to the worker over the FIFOs and answers with the command's stdout.
 SIGTERM or SIGINT: stop accepting, finish requests in flight, exit 0.
 Exit codes: 0 stopped by signal, 100 bad usage or configuration, 111 system error.
---healthcheck: GET /healthz on 127.0.0.1:PORT; exit 0 when the server answers
+--healthcheck: GET /healthz on 127.0.0.1:PORT (or WEB_SOCKET); exit 0 when the server answers
 (it reports 503 there while no worker runs: that is the processor's health).
 
 )";
@@ -35,7 +35,7 @@ int main(int argc, char **argv) {
     return 100;
   }
   if (check)
-    return fifogate::http_healthcheck(cfg->port);
+    return fifogate::http_healthcheck(*cfg);
   std::signal(SIGPIPE, SIG_IGN);
   // Request threads come and go; glibc's default of one malloc arena per thread
   // keeps each one's freed memory. Two arenas keep the resident size flat.
@@ -55,13 +55,14 @@ int main(int argc, char **argv) {
   }
   int port = server.bind();
   if (port < 0) {
-    fifogate::log_line("web",
-                       "fatal: cannot listen on " + cfg->host + ":" + std::to_string(cfg->port));
+    fifogate::log_line("web", "fatal: " + server.bind_error());
     return 111;
   }
-  fifogate::log_line("web", "listening on http://" + cfg->host + ":" + std::to_string(port) +
-                                "/ (processors: " + cfg->proc_dir + "/<name>, default " +
-                                cfg->default_processor + ")");
+  std::string where = cfg->web_socket.empty()
+                          ? "http://" + cfg->host + ":" + std::to_string(port) + "/"
+                          : "unix:" + cfg->web_socket;
+  fifogate::log_line("web", "listening on " + where + " (processors: " + cfg->proc_dir +
+                                "/<name>, default " + cfg->default_processor + ")");
   std::thread waiter([&] {
     int sig = 0;
     sigwait(&stop, &sig);

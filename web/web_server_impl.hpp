@@ -26,6 +26,7 @@
 #include "request_context.hpp"
 #include "result_page.hpp"
 #include "serving_pool.hpp"
+#include "unix_listener.hpp"
 #include "worker_info.hpp"
 #include <map>
 #include <memory>
@@ -48,6 +49,7 @@ struct WebServer::Impl {
   std::unique_ptr<ServingPool> pool;
   std::unique_ptr<ConnectionLoop> loop;
   std::atomic<bool> stopping{false};
+  std::optional<UnixListener> unix_listener; // WEB_SOCKET, once bound
 
   // http_server.cpp
   void serve(ConnectionPtr c);

@@ -169,6 +169,19 @@ Result<Config> config_from(const EnvLookup &env) {
   get_str(env, "HOST", c.host);
   get_str(env, "PROC_COMMAND", c.command_line);
   get_str(env, "WEB_TOKEN", c.web_token);
+  get_str(env, "WEB_SOCKET", c.web_socket);
+  if (!c.web_socket.empty() && c.web_socket[0] != '/')
+    return Error::logic("WEB_SOCKET=" + c.web_socket + ": an absolute path is expected");
+  std::string socket_mode = "0660";
+  get_str(env, "WEB_SOCKET_MODE", socket_mode);
+  {
+    char *end = nullptr;
+    long m = std::strtol(socket_mode.c_str(), &end, 8);
+    if (socket_mode.empty() || *end != '\0' || m < 0 || m > 0777)
+      return Error::logic("WEB_SOCKET_MODE=" + socket_mode + ": an octal mode such as 0660");
+    c.web_socket_mode = m;
+  }
+  get_str(env, "WEB_SOCKET_GROUP", c.web_socket_group);
   get_str(env, "WEB_CORS_ORIGINS", c.cors_origins);
   // Set but empty is a choice of its own: forms pass through undecoded.
   if (auto field = env("PROC_FORM_FIELD")) {
@@ -276,6 +289,10 @@ std::string config_help() {
   PROC_WAIT_MS      web: wait for the lock and for a worker (then 503)
                                                         [5000]
   HOST              web: listen address                 [0.0.0.0]
+  WEB_SOCKET        web: listen on this Unix socket (absolute path) instead of
+                    HOST:PORT; a stale one is replaced     [unset]
+  WEB_SOCKET_MODE   web: the socket file's mode           [0660]
+  WEB_SOCKET_GROUP  web: the socket file's group (name or gid) [unset]
   PORT              web: listen port                    [4567]
   MAX_BODY_BYTES    web: largest request body (then 413) [16777216]
   MAX_OUTPUT_BYTES  largest command output (then 502)   [67108864]

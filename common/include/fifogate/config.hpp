@@ -47,14 +47,17 @@ struct Config {
   int64_t max_body_bytes = 16 * 1024 * 1024;
   int64_t max_output_bytes = 64 * 1024 * 1024;
   int web_threads = 16;
-  int64_t max_connections = 10000;        // web: open connections at once (then 503 at accept)
-  int64_t head_timeout_ms = 10000;        // web: a request's whole head, from its first byte
-  int64_t body_timeout_ms = 120000;       // web: a request's whole body
-  int64_t body_min_rate = 1024;           // web: bytes/s a body keeps up after head_timeout_ms
-  std::string web_token;                  // web: Authorization: Bearer <token> for work routes
-  std::string cors_origins;               // web: origins whose pages may call the API
-  std::string form_field = "text";        // web: the form field that is the text; empty = raw forms
-  int64_t send_timeout_ms = 120000;       // web: a client must take a whole answer within this
+  int64_t max_connections = 10000;  // web: open connections at once (then 503 at accept)
+  int64_t head_timeout_ms = 10000;  // web: a request's whole head, from its first byte
+  int64_t body_timeout_ms = 120000; // web: a request's whole body
+  int64_t body_min_rate = 1024;     // web: bytes/s a body keeps up after head_timeout_ms
+  std::string web_token;            // web: Authorization: Bearer <token> for work routes
+  std::string cors_origins;         // web: origins whose pages may call the API
+  std::string form_field = "text";  // web: the form field that is the text; empty = raw forms
+  int64_t send_timeout_ms = 120000; // web: a client must take a whole answer within this
+  std::string web_socket;           // web: a Unix socket to listen on instead of HOST:PORT
+  int64_t web_socket_mode = 0660;   // web: its file's mode
+  std::string web_socket_group;     // web: its file's group (name or number); empty = the web's
   int64_t cache_bytes = 16 * 1024 * 1024; // web: the line cache's bound; 0 = no cache
   int64_t v2_max_text_length = 100000;    // web: /v2/check's longest text, in characters
   int64_t keepalive_ms = 5000; // web: idle keep-alive connections are closed after this; 0 = off
