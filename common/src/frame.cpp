@@ -78,7 +78,24 @@ size_t Parser::resync() {
   }
   pos_ += at;
   corrupt_ = false;
+  compact();
   return at;
+}
+
+void Parser::compact() {
+  // Past this much consumed, the prefix goes: a stream of nothing but junk
+  // (anyone in the group can write into an answer FIFO) never yields a
+  // record, and would otherwise be kept whole. Only once the consumed part is
+  // the larger one, so the bytes moved stay in proportion to those consumed.
+  if (pos_ > kCompactAfter && pos_ * 2 > buf_.size()) {
+    buf_.erase(0, pos_);
+    pos_ = 0;
+  }
+}
+
+void Parser::feed(const char *data, size_t len) {
+  compact();
+  buf_.append(data, len);
 }
 
 std::optional<Record> Parser::next() {
@@ -99,11 +116,7 @@ std::optional<Record> Parser::next() {
   std::memcpy(rec.id.bytes.data(), h + 8, rec.id.bytes.size());
   rec.payload.assign(h + kHeaderSize, len);
   pos_ += kHeaderSize + len;
-  // Compact now and then so the buffer does not grow with the stream.
-  if (pos_ > 65536 && pos_ * 2 > buf_.size()) {
-    buf_.erase(0, pos_);
-    pos_ = 0;
-  }
+  compact(); // so the buffer does not grow with the stream
   return rec;
 }
 

@@ -1,6 +1,7 @@
 #include "../support/stack.hpp"
 #include "fifogate/frame.hpp"
 #include "fifogate/record_batcher.hpp"
+#include <algorithm>
 #include <csignal>
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -93,6 +94,35 @@ TEST(Frame, ResyncSkipsJunkBetweenRecords) {
   }
   EXPECT_EQ(got, (std::vector<std::string>{"one", "3"}));
   EXPECT_EQ(dropped, stream.size() - a.size() - b.size());
+}
+
+// `yes XXXX > out`: anyone in the group can write into an answer FIFO, and
+// a stream of nothing but junk must not be kept whole while the web waits.
+TEST(Frame, JunkAloneIsNotKeptInMemory) {
+  Parser p;
+  std::string junk;
+  for (size_t i = 0; junk.size() < 64 * 1024; ++i)
+    junk += i % 7 == 6 ? "FG\n" : "XXXX\n"; // "FG" as a header's start, again and again
+  size_t fed = 0, most = 0, dropped = 0;
+  while (fed < 100u * 1024 * 1024) {
+    p.feed(junk.data(), junk.size());
+    fed += junk.size();
+    while (!p.next() && p.corrupt())
+      dropped += p.resync();
+    most = std::max(most, p.held());
+  }
+  EXPECT_LE(most, Parser::kCompactAfter + 2 * junk.size()) << "held " << most << " bytes";
+  EXPECT_GT(dropped, fed - junk.size());
+  // And a record after it all still parses.
+  auto id = RequestId::random();
+  std::string rec = encode(Kind::data, id, "after");
+  p.feed(rec.data(), rec.size());
+  std::optional<Record> got;
+  while (!(got = p.next()) && p.corrupt())
+    p.resync();
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->payload, "after");
+  EXPECT_EQ(got->id, id);
 }
 
 TEST(Frame, OversizedLengthIsCorrupt) {

@@ -48,10 +48,14 @@ std::string encode_message(Kind kind, const RequestId &id, std::string_view mess
 // could write into between the worker's records).
 class Parser {
 public:
-  void feed(const char *data, size_t len) { buf_.append(data, len); }
+  void feed(const char *data, size_t len);
   std::optional<Record> next();
   bool corrupt() const { return corrupt_; }
   size_t buffered() const { return buf_.size() - pos_; }
+  // The bytes held in memory, the consumed ones not yet dropped included:
+  // bounded by about kCompactAfter plus what is still unread.
+  size_t held() const { return buf_.size(); }
+  static constexpr size_t kCompactAfter = 64 * 1024;
   // True when next() has something to say: a whole record, or a bad header.
   bool has_whole_record() const;
   // Drops bytes after the last whole record: the start of a record whose
@@ -70,6 +74,7 @@ public:
   }
 
 private:
+  void compact(); // drops the consumed prefix once it is over kCompactAfter
   std::string buf_;
   size_t pos_ = 0;
   bool corrupt_ = false;
