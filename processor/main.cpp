@@ -1,13 +1,13 @@
 #include "fifogate/cli.hpp"
 #include "fifogate/config.hpp"
 #include "fifogate/file_lock.hpp"
+#include "fifogate/kind_file.hpp"
 #include "fifogate/log.hpp"
 #include "fifogate/worker_info.hpp"
 #include "worker.hpp"
 #include <csignal>
 #include <cstring>
 #include <fcntl.h>
-#include <fstream>
 #include <iostream>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
@@ -28,9 +28,8 @@ Exit codes: 0 stopped by signal, 100 bad usage or configuration, 111 system erro
 
 // The host name a worker's life-lock file names it by ("worker=HOST:PID").
 std::string host_of_owner(const std::string &owner_path) {
-  std::ifstream f(owner_path);
-  std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  std::string worker = fifogate::parse_worker_info(0, text).worker;
+  auto text = fifogate::read_kind_file(owner_path, 64 * 1024);
+  std::string worker = fifogate::parse_worker_info(0, text ? *text : std::string()).worker;
   auto colon = worker.rfind(':');
   return colon == std::string::npos ? std::string() : worker.substr(0, colon);
 }

@@ -59,11 +59,14 @@ request_command(const Config &cfg, const BeginOptions &options, const RequestId 
            "PROC_PARAMS; this processor runs \"" +
            cfg.command_line + "\"";
   }
-  if (!values.empty()) {
-    cmd.argv = substitute_params(cmd.argv, cfg.params, values);
+  // Also with no values at all: then every "{name}" argument is left out,
+  // never passed as it is written.
+  auto argv = substitute_params(cmd.argv, cfg.params, values);
+  if (argv.empty())
+    return std::string("the command is empty once the parameters not given are left out");
+  if (argv != cmd.argv) {
+    cmd.argv = std::move(argv);
     cmd.custom = true;
-    if (cmd.argv.empty())
-      return std::string("the command is empty once the parameters not given are left out");
   }
   for (const auto &[name, value] : values)
     cmd.env[param_variable(name)] = value;

@@ -1,7 +1,9 @@
 #include "worker.hpp"
+#include "dictionary_identity.hpp"
 #include "fifogate/fd_io.hpp"
 #include "fifogate/fifo.hpp"
 #include "fifogate/file_lock.hpp"
+#include "fifogate/kind_file.hpp"
 #include "fifogate/log.hpp"
 #include "fifogate/worker_info.hpp"
 #include "request_runner.hpp"
@@ -58,10 +60,11 @@ Result<void> prepare_paths(const Channel &ch) {
     if (auto r = ensure_fifo(*p, kMode); !r)
       return r;
   for (const auto &p : {ch.lock_path, ch.owner_lock_path()}) {
-    UniqueFd fd(::open(p.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, kMode));
+    // Not through a symlink, and never a FIFO: see open_kind_file.
+    auto fd = open_kind_file(p, O_RDWR | O_CREAT, kMode);
     if (!fd)
-      return Error::sys("create lock file " + p);
-    ::fchmod(fd.get(), kMode); // O_CREAT's mode is filtered by the umask
+      return Error::sys("create lock file " + p, fd.error().code, fd.error().detail);
+    ::fchmod(fd->get(), kMode); // O_CREAT's mode is filtered by the umask
   }
   return {};
 }
@@ -167,6 +170,7 @@ int serve(const Config &cfg, int stop_fd) {
   me.timeout_ms = cfg.timeout_ms;
   me.max_body_bytes = cfg.max_body_bytes;
   me.max_output_bytes = cfg.max_output_bytes;
+  me.dict_id = dictionary_identity(cfg, facts);
   std::string info = encode_worker_info(me);
   if (::ftruncate(owner->fd(), 0) != 0 || ::pwrite(owner->fd(), info.data(), info.size(), 0) < 0)
     say("warning: cannot record worker info in " + ch.owner_lock_path());

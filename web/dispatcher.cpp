@@ -1,4 +1,5 @@
 #include "dispatcher.hpp"
+#include "fifogate/log.hpp"
 #include <algorithm>
 #include <cerrno>
 
@@ -55,8 +56,15 @@ std::vector<int> Dispatcher::live_slots_locked() {
   if (now - live_checked_ >= kLiveCacheTime) {
     live_cache_.clear();
     live_error_.reset();
+    not_a_file_.resize(static_cast<size_t>(cfg_.slots));
     for (int k = 0; k < cfg_.slots; ++k) {
-      auto alive = is_locked(cfg_.channel(k).owner_lock_path());
+      std::string not_a_file;
+      auto alive = is_locked(cfg_.channel(k).owner_lock_path(), &not_a_file);
+      char &said = not_a_file_[static_cast<size_t>(k)];
+      if (!not_a_file.empty() && !said)
+        log_line("web", "processor " + cfg_.name + ": slot " + std::to_string(k) +
+                            " has no worker: " + not_a_file);
+      said = !not_a_file.empty();
       if (alive.ok() && *alive)
         live_cache_.push_back(k);
       // The web out of file descriptors or memory cannot tell; kept so that

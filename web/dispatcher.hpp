@@ -75,6 +75,9 @@ private:
   int64_t releases_ = 0;
   std::vector<int> live_cache_;
   std::optional<Error> live_error_; // why the last look could not tell, if it could not
+  // Per slot: its life lock is a FIFO or a symlink (said once in the log,
+  // until it is a file again).
+  std::vector<char> not_a_file_;
   Clock::time_point live_checked_{};
 };
 

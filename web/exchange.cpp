@@ -3,6 +3,7 @@
 #include "fifogate/fifo.hpp"
 #include "fifogate/file_lock.hpp"
 #include "fifogate/frame.hpp"
+#include "fifogate/kind_file.hpp"
 #include "fifogate/log.hpp"
 #include "fifogate/record_batcher.hpp"
 #include "fifogate/worker_info.hpp"
@@ -41,17 +42,7 @@ constexpr Millis kLivenessTick(50);
 
 // What the file holds (the first 512 bytes); empty when it is not there.
 Result<std::string> read_small_file(const std::string &path) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) {
-    if (errno == ENOENT)
-      return std::string();
-    return Error::sys("open " + path);
-  }
-  char buf[512];
-  ssize_t n = ::read(fd.get(), buf, sizeof buf);
-  if (n < 0)
-    return Error::sys("read " + path);
-  return std::string(buf, static_cast<size_t>(n));
+  return read_kind_file(path, 512);
 }
 
 // The worker serving this request, identified by its life lock and the name
@@ -226,10 +217,14 @@ ExchangeResult exchange(const Config &cfg, ReaderThreads &readers, const Channel
 
   // Read ends first: the worker opens its write ends without waiting, and
   // takes "no reader" to mean we are gone.
-  // A FIFO that is not there: no worker ever served this slot. Anything else
-  // (EMFILE, EACCES) is ours.
+  // A FIFO that is not there: no worker ever served this slot. A symlink or
+  // a file in its place was put there by someone in the kind's group: the
+  // answer cannot be had (502), and no other kind's FIFO is opened instead.
+  // Anything else (EMFILE, EACCES) is ours.
   auto local_or_absent = [](const Error &e) {
-    return e.code == ENOENT ? ExchangeError::no_worker : ExchangeError::internal;
+    return e.code == ENOENT     ? ExchangeError::no_worker
+           : not_a_kind_file(e) ? ExchangeError::protocol
+                                : ExchangeError::internal;
   };
   auto out = FifoReader::open(ch.output_path);
   if (!out)
@@ -250,7 +245,7 @@ ExchangeResult exchange(const Config &cfg, ReaderThreads &readers, const Channel
     int code = in.error().code;
     if (code == ENXIO || code == ENOENT)
       return fail(ExchangeError::no_worker, in.error().message());
-    return fail(ExchangeError::internal, in.error().message());
+    return fail(local_or_absent(in.error()), in.error().message());
   }
   WorkerWatch watch(ch.owner_lock_path());
   res.worker = watch.name();

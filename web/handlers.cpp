@@ -68,6 +68,7 @@ ExchangeResult WebServer::Impl::dispatch_once(ProcessorKind &kind, const Config 
   // exchange for the worker to open its input.
   auto claimed_at = Clock::now();
   auto r = exchange(xcfg, readers, claim->channel(), wait, id, body, opts);
+  r.slot = claim->channel().slot;
   r.wait_ms += std::chrono::duration_cast<Millis>(claimed_at - t0).count();
   metrics.worker_seen(kind.name(), claim->channel().slot, r.worker);
   bool worker_failed = r.error != ExchangeError::none
@@ -183,6 +184,11 @@ std::variant<RequestOptions, std::string> WebServer::Impl::options_for(const htt
   for (const auto &[key, value] : req.params) {
     if (key == "lang")
       continue; // the text's language, taken with the body
+    // Always, described or not: a name is what no begin option line can be
+    // broken by (a newline in it would add a line of the web's choosing).
+    if (!valid_param_name(key))
+      return "parameter name \"" + printable(key.substr(0, 64)) + (key.size() > 64 ? "..." : "") +
+             "\" is not 1 to 32 of a-z 0-9 _ starting with a letter";
     if (req.params.count(key) > 1)
       return "parameter " + key.substr(0, 64) + " is given more than once";
     o.params[key] = value;
@@ -190,6 +196,8 @@ std::variant<RequestOptions, std::string> WebServer::Impl::options_for(const htt
   for (const auto &[key, value] : in.fields) {
     if (!is_declared(key))
       continue; // a form's other fields (its button, say) are not parameters
+    if (in.repeated.count(key))
+      return "parameter " + key + " is given more than once in the form";
     if (auto it = o.params.find(key); it != o.params.end() && it->second != value)
       return "parameter " + key + " is given twice, in the query and in the body, differently";
     o.params[key] = value;
@@ -212,12 +220,14 @@ std::variant<RequestOptions, std::string> WebServer::Impl::options_for(const htt
     auto q = req.target.find('?');
     o.query = q == std::string::npos ? std::string() : req.target.substr(q + 1);
   }
+  // The list comes from the kind's info file, which anyone in its group can
+  // write: the web's own credentials are never passed, whatever it says.
   for (size_t at = 0; at < d.info->pass_headers.size();) {
     size_t comma = d.info->pass_headers.find(',', at);
     std::string h =
         d.info->pass_headers.substr(at, comma == std::string::npos ? comma : comma - at);
     at = comma == std::string::npos ? d.info->pass_headers.size() : comma + 1;
-    if (!h.empty() && req.has_header(h))
+    if (passable_header(h) && req.has_header(h))
       o.headers[h] = req.get_header_value(h);
   }
   // The options travel in one record.
@@ -251,7 +261,7 @@ void WebServer::Impl::process(const httplib::Request &req, httplib::Response &re
   if (auto problem = check_lang(*kind, opts.lang))
     return text_error(res, 400, *problem);
   RequestId id = RequestContext::current().id;
-  ExchangeResult r = dispatch(*kind, id, in.text, opts);
+  ExchangeResult r = dispatch_text(*kind, id, in.text, opts);
   HttpVerdict v = verdict_for(r, cfg);
   answer(req, res, id, r, v);
   note_exchange(r, v, opts.lang);

@@ -10,9 +10,11 @@ namespace {
 
 constexpr auto kInfoRefresh = std::chrono::seconds(1);
 
+// lstat: a kind's directory that is a symlink (to another kind's, say) is
+// not a kind; its requests would reach the other kind's workers.
 bool is_directory(const std::string &path) {
   struct stat st {};
-  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+  return ::lstat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
 } // namespace
@@ -26,7 +28,10 @@ std::vector<WorkerInfo> ProcessorKind::live_workers() {
 
 void ProcessorKind::refresh_locked() {
   auto now = Clock::now();
-  if (exchange_cfg_ && now - info_read_ < kInfoRefresh)
+  // An info that says nothing yet (no live worker, or one still writing its
+  // file) is read again at once: until it is, the kind's parameters are
+  // unknown and the web can check none of them.
+  if (exchange_cfg_ && !info_->protocol.empty() && now - info_read_ < kInfoRefresh)
     return;
   auto live = dispatcher_.live_slots();
   if (live.size() > 1)
@@ -39,8 +44,11 @@ void ProcessorKind::refresh_locked() {
     params_ = std::make_shared<const ParamRules>(rules ? std::move(*rules) : ParamRules{});
   }
   auto c = std::make_shared<Config>(cfg_);
+  // The file is written by whoever can write the kind's directory: its
+  // numbers only ever lower the web's own limits (a huge timeout would
+  // overflow the exchange's deadline, and hold a thread as long).
   if (fresh->timeout_ms > 0)
-    c->timeout_ms = fresh->timeout_ms;
+    c->timeout_ms = std::min(c->timeout_ms, fresh->timeout_ms);
   if (fresh->max_output_bytes > 0)
     c->max_output_bytes = std::min(c->max_output_bytes, fresh->max_output_bytes);
   exchange_cfg_ = std::move(c);

@@ -82,6 +82,7 @@ std::variant<std::string, BodyRefusal> utf8_of(std::string bytes, const std::str
 struct FormText {
   std::string text, lang, source, content_type;
   std::map<std::string, std::string> fields;
+  std::set<std::string> repeated = {};
 };
 
 constexpr size_t kMaxFields = 64; // far above any processor's parameters
@@ -139,11 +140,15 @@ std::variant<FormText, BodyRefusal> from_multipart(const std::vector<FormPart> &
   if (auto *refusal = std::get_if<BodyRefusal>(&converted))
     return *refusal;
   out.text = std::move(std::get<std::string>(converted));
-  if (auto langs = fields_named(parts, "lang"); !langs.empty())
+  if (auto langs = fields_named(parts, "lang"); langs.size() > 1)
+    return refuse(400,
+                  "the form has " + std::to_string(langs.size()) + " fields \"lang\"; send one");
+  else if (!langs.empty())
     out.lang = langs.front()->content;
   for (const auto &p : parts)
     if (!p.is_file() && is_other_field(p.name, rules) && out.fields.size() < kMaxFields)
-      out.fields.emplace(p.name, p.content);
+      if (!out.fields.emplace(p.name, p.content).second)
+        out.repeated.insert(p.name);
   return out;
 }
 
@@ -190,16 +195,16 @@ std::variant<FormText, BodyRefusal> from_urlencoded(const MediaType &type, const
     charset = parse_media_type("x/x; charset=" + it->second).charset;
   const std::string &name = rules.form_field;
   // Counted in the body itself: the parsed list keeps identical pairs once.
-  size_t n = 0;
+  std::map<std::string, size_t> counts;
   for (size_t at = 0; at <= raw.size();) {
     size_t amp = raw.find('&', at);
     std::string pair = raw.substr(at, amp == std::string::npos ? std::string::npos : amp - at);
-    if (httplib::decode_query_component(pair.substr(0, pair.find('='))) == name)
-      ++n;
+    ++counts[httplib::decode_query_component(pair.substr(0, pair.find('=')))];
     if (amp == std::string::npos)
       break;
     at = amp + 1;
   }
+  size_t n = counts[name];
   if (n == 0)
     return refuse(400, "the form has no field \"" + name + "\"; send the text as " + name +
                            "=... (PROC_FORM_FIELD), or as the body with Content-Type text/plain");
@@ -213,11 +218,17 @@ std::variant<FormText, BodyRefusal> from_urlencoded(const MediaType &type, const
   if (auto *refusal = std::get_if<BodyRefusal>(&converted))
     return *refusal;
   out.text = std::move(std::get<std::string>(converted));
+  if (counts["lang"] > 1)
+    return refuse(400,
+                  "the form has " + std::to_string(counts["lang"]) + " fields \"lang\"; send one");
   if (auto it = params.find("lang"); it != params.end())
     out.lang = it->second;
   for (const auto &[key, value] : params)
-    if (is_other_field(key, rules) && out.fields.size() < kMaxFields)
+    if (is_other_field(key, rules) && out.fields.size() < kMaxFields) {
       out.fields.emplace(key, value);
+      if (counts[key] > 1)
+        out.repeated.insert(key);
+    }
   return out;
 }
 
@@ -269,6 +280,7 @@ DecodedBody decode_body(const MediaType &type, std::string raw, std::vector<Form
   out.source = std::move(f.source);
   out.content_type = std::move(f.content_type);
   out.fields = std::move(f.fields);
+  out.repeated = std::move(f.repeated);
   if (!f.lang.empty())
     out.lang = std::move(f.lang);
   if (static_cast<int64_t>(out.text.size()) > rules.max_bytes)

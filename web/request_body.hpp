@@ -2,6 +2,7 @@
 #include "media_type.hpp"
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <variant>
 #include <vector>
@@ -69,6 +70,9 @@ struct RequestText {
   // A form's other fields, or a JSON body's other string members: values
   // for the processor's declared parameters, where it declares them.
   std::map<std::string, std::string> fields;
+  // The names of those the form gives more than once (`fields` holds the
+  // first): a declared parameter among them is refused, as in the query.
+  std::set<std::string> repeated = {}; // (= {}: aggregate initialisers may leave it out)
 };
 
 // The answer the web gives instead, and why.

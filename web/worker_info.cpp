@@ -1,7 +1,5 @@
 #include "worker_info.hpp"
-#include "fifogate/unique_fd.hpp"
-#include <fcntl.h>
-#include <unistd.h>
+#include "fifogate/kind_file.hpp"
 
 namespace fifogate {
 
@@ -10,21 +8,12 @@ namespace {
 // Far above a real file (a few hundred bytes); bounds what a bad file costs.
 constexpr size_t kMaxInfoBytes = 64 * 1024;
 
+// Never blocks: the file is opened as open_kind_file does, and a FIFO or a
+// symlink in its place reads as empty (the dispatcher, which looks at the
+// same file for the lock, logs it).
 std::string read_info_file(const std::string &path) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  std::string out;
-  if (!fd)
-    return out;
-  char buf[4096];
-  while (out.size() < kMaxInfoBytes) {
-    ssize_t n = ::read(fd.get(), buf, sizeof buf);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0)
-      break;
-    out.append(buf, static_cast<size_t>(n));
-  }
-  return out;
+  auto text = read_kind_file(path, kMaxInfoBytes);
+  return text ? std::move(*text) : std::string();
 }
 
 } // namespace

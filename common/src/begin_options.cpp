@@ -6,11 +6,12 @@ namespace fifogate {
 
 namespace {
 
-std::string percent_encode(std::string_view v) {
+// `key`: for a name in a key, where "=" would end the key too.
+std::string percent_encode(std::string_view v, bool key = false) {
   static const char *hex = "0123456789ABCDEF";
   std::string out;
   for (unsigned char c : v) {
-    if (c > 0x20 && c < 0x7f && c != '%') {
+    if (c > 0x20 && c < 0x7f && c != '%' && !(key && c == '=')) {
       out += static_cast<char>(c);
     } else {
       out += '%';
@@ -48,6 +49,15 @@ std::string percent_decode(std::string_view v) {
 
 } // namespace
 
+bool passable_header(std::string_view name) {
+  if (name.empty() || name.size() > 64)
+    return false;
+  for (char c : name)
+    if (!(c >= 'a' && c <= 'z') && !(c >= '0' && c <= '9') && c != '-')
+      return false;
+  return name != "authorization" && name != "cookie" && name != "proxy-authorization";
+}
+
 bool fits_begin_option(std::string_view value, size_t max_bytes) {
   if (value.size() > max_bytes)
     return false;
@@ -63,8 +73,10 @@ std::string encode_begin_options(const BeginOptions &o) {
     p += "\nlang=" + o.lang;
   if (!o.content_type.empty() && fits_begin_option(o.content_type, kMaxContentTypeBytes))
     p += "\ncontent_type=" + o.content_type;
+  // Names are encoded too: the web checks them, but one with a newline must
+  // not become a line of its own whoever sends it.
   for (const auto &[name, value] : o.params)
-    p += "\nparam." + name + "=" + percent_encode(value);
+    p += "\nparam." + percent_encode(name, true) + "=" + percent_encode(value);
   if (!o.method.empty())
     p += "\nmethod=" + percent_encode(o.method);
   if (!o.path.empty())
@@ -72,7 +84,7 @@ std::string encode_begin_options(const BeginOptions &o) {
   if (!o.query.empty())
     p += "\nquery=" + percent_encode(o.query);
   for (const auto &[name, value] : o.headers)
-    p += "\nheader." + percent_encode(name) + "=" + percent_encode(value);
+    p += "\nheader." + percent_encode(name, true) + "=" + percent_encode(value);
   return p;
 }
 
@@ -86,7 +98,7 @@ BeginOptions decode_begin_options(std::string_view payload) {
     else if (key == "content_type" && fits_begin_option(value, kMaxContentTypeBytes))
       o.content_type = std::string(value);
     else if (key.substr(0, 6) == "param.")
-      o.params[std::string(key.substr(6))] = percent_decode(value);
+      o.params[percent_decode(key.substr(6))] = percent_decode(value);
     else if (key == "method")
       o.method = percent_decode(value);
     else if (key == "path")

@@ -51,7 +51,9 @@ static Result<void> check_is_fifo(int fd, const std::string &path) {
 }
 
 Result<UniqueFd> open_fifo_reader(const std::string &path) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+  // O_NOFOLLOW: a symlink in a kind's directory would hand us another
+  // kind's answers (or send ours there).
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC));
   if (!fd)
     return Error::sys("open " + path + " for read");
   if (auto r = check_is_fifo(fd.get(), path); !r)
@@ -60,7 +62,7 @@ Result<UniqueFd> open_fifo_reader(const std::string &path) {
 }
 
 Result<UniqueFd> try_open_fifo_writer(const std::string &path) {
-  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC));
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC));
   if (!fd) {
     int e = errno;
     return Error::sys("open " + path + " for write", e, e == ENXIO ? "no reader" : "");

@@ -1,4 +1,5 @@
 #include "fifogate/file_lock.hpp"
+#include "fifogate/kind_file.hpp"
 #include <algorithm>
 #include <fcntl.h>
 #include <sys/file.h>
@@ -9,9 +10,10 @@
 namespace fifogate {
 
 static Result<UniqueFd> open_lock_file(const std::string &path) {
-  UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0660));
-  if (!fd)
-    return Error::sys("open lock " + path);
+  auto opened = open_kind_file(path, O_RDWR | O_CREAT, 0660);
+  if (!opened)
+    return opened.error();
+  UniqueFd fd = std::move(*opened);
   // The umask filters O_CREAT's mode; whoever creates the file (web or
   // processor, different users sharing a group) must leave it group-writable.
   struct stat st {};
@@ -62,14 +64,20 @@ Result<FileLock> FileLock::acquire(const std::string &path, const Deadline &dead
   }
 }
 
-Result<bool> is_locked(const std::string &path) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+Result<bool> is_locked(const std::string &path, std::string *not_a_file) {
+  auto fd = open_kind_file(path, O_RDONLY);
   if (!fd) {
-    if (errno == ENOENT)
+    if (fd.error().code == ENOENT)
       return false;
-    return Error::sys("open lock " + path);
+    if (not_a_kind_file(fd.error())) {
+      // No worker holds a lock on a FIFO or through a symlink.
+      if (not_a_file)
+        *not_a_file = fd.error().message();
+      return false;
+    }
+    return fd.error();
   }
-  auto got = try_flock(fd.get(), LOCK_SH, path);
+  auto got = try_flock(fd->get(), LOCK_SH, path);
   if (!got)
     return got.error();
   return !*got; // we got it (released when fd closes): nobody held it

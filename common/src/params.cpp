@@ -4,6 +4,82 @@
 
 namespace fifogate {
 
+namespace {
+
+// A quantifier that repeats what it follows more than once: * + {n,} {n,m}
+// with m > 1. `at` is on the quantifier's first character.
+bool repeats(std::string_view re, size_t at) {
+  if (at >= re.size())
+    return false;
+  if (re[at] == '*' || re[at] == '+')
+    return true;
+  if (re[at] != '{')
+    return false;
+  size_t close = re.find('}', at);
+  std::string_view inside = re.substr(at + 1, close == std::string_view::npos ? 0 : close - at - 1);
+  size_t comma = inside.find(',');
+  if (comma == std::string_view::npos)
+    return inside != "0" && inside != "1";
+  std::string_view max = inside.substr(comma + 1);
+  return max.empty() || (max != "0" && max != "1");
+}
+
+// Why std::regex should not be given `re`, or nothing. It is a backtracking
+// engine that recurses as it compiles and as it matches, and the web
+// compiles the rules a kind's info file declares (anyone in the kind's
+// group can write it): deep nesting overflows the stack, and a repeated
+// group that can match one string in many ways (a quantifier inside it, or
+// alternatives) takes exponential time on a short value that almost matches.
+std::optional<std::string> rule_problem(std::string_view re) {
+  if (re.size() > kMaxRuleBytes)
+    return "is over " + std::to_string(kMaxRuleBytes) + " bytes";
+  struct Group {
+    bool quantified = false, alternatives = false;
+  };
+  std::vector<Group> open;
+  for (size_t i = 0; i < re.size(); ++i) {
+    char c = re[i];
+    if (c == '\\') {
+      ++i; // an escaped character is itself
+    } else if (c == '[') {
+      // A class is one character, whatever is in it. In ECMAScript (and in
+      // libstdc++'s scanner) the first unescaped "]" ends it, even right
+      // after "[": "[]" is the empty class.
+      size_t j = i + 1;
+      for (; j < re.size() && re[j] != ']'; ++j)
+        if (re[j] == '\\')
+          ++j;
+      i = j;
+    } else if (c == '(') {
+      if (open.size() == kMaxRuleDepth)
+        return "nests parentheses deeper than " + std::to_string(kMaxRuleDepth);
+      open.emplace_back();
+      if (i + 1 < re.size() && re[i + 1] == '?')
+        i += 2; // (?: (?= (?!: the "?" is no quantifier
+    } else if (c == ')') {
+      if (open.empty())
+        continue; // std::regex says what is wrong with it
+      Group g = open.back();
+      open.pop_back();
+      if (repeats(re, i + 1) && (g.quantified || g.alternatives))
+        return std::string("repeats a group that holds ") +
+               (g.quantified ? "a quantifier" : "alternatives") +
+               " (like (a+)* or (a|aa)+): such a rule can take exponential time to match a "
+               "value that almost matches; write it without repeating the group, e.g. "
+               "[a-z,]* instead of ([a-z]+,?)*";
+    } else if (c == '*' || c == '+' || c == '?' || c == '{') {
+      for (auto &g : open)
+        g.quantified = true;
+    } else if (c == '|') {
+      for (auto &g : open)
+        g.alternatives = true;
+    }
+  }
+  return std::nullopt;
+}
+
+} // namespace
+
 bool valid_param_name(std::string_view name) {
   if (name.empty() || name.size() > 32 || !std::islower(static_cast<unsigned char>(name[0])))
     return false;
@@ -40,6 +116,9 @@ Result<ParamRules> parse_param_rules(std::string_view spec) {
     if (rules.size() == kMaxParams)
       return Error::logic("PROC_PARAMS: over " + std::to_string(kMaxParams) + " parameters");
     ParamRule rule{name, std::string(entry.substr(eq + 1)), {}};
+    if (auto problem = rule_problem(rule.pattern))
+      return Error::logic("PROC_PARAMS: the rule of " + name + " (" + rule.pattern.substr(0, 80) +
+                          (rule.pattern.size() > 80 ? "..." : "") + ") " + *problem);
     try {
       rule.re = std::regex(rule.pattern, std::regex::ECMAScript);
     } catch (const std::regex_error &e) {

@@ -15,10 +15,12 @@ std::string one_line(std::string_view v) {
   return out;
 }
 
-int64_t number(std::string_view v) {
+// A number up to `max` (what the processor's own configuration allows);
+// anything else is 0, unknown: the file is not trusted.
+int64_t number(std::string_view v, int64_t max) {
   int64_t out = 0;
   auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
-  return ec == std::errc() && p == v.data() + v.size() && out >= 0 ? out : 0;
+  return ec == std::errc() && p == v.data() + v.size() && out >= 0 && out <= max ? out : 0;
 }
 
 } // namespace
@@ -33,7 +35,7 @@ std::string encode_worker_info(const WorkerInfo &info) {
        {std::pair{"name", &info.name}, std::pair{"command", &info.command},
         std::pair{"protocol", &info.protocol}, std::pair{"mode", &info.mode},
         std::pair{"content_type", &info.content_type}, std::pair{"params", &info.params},
-        std::pair{"pass_headers", &info.pass_headers}})
+        std::pair{"pass_headers", &info.pass_headers}, std::pair{"dict_id", &info.dict_id}})
     if (!value->empty())
       out += std::string(key) + "=" + one_line(*value) + "\n";
   for (auto [key, value] :
@@ -73,16 +75,18 @@ WorkerInfo parse_worker_info(int slot, std::string_view text) {
       info.content_type = std::string(value);
     } else if (key == "params") {
       info.params = std::string(value);
+    } else if (key == "dict_id") {
+      info.dict_id = std::string(value);
     } else if (key == "pass_headers") {
       info.pass_headers = std::string(value);
     } else if (key == "pass_request") {
       info.pass_request = value == "1";
     } else if (key == "timeout_ms") {
-      info.timeout_ms = number(value);
+      info.timeout_ms = number(value, kMaxInfoTimeoutMs);
     } else if (key == "max_body_bytes") {
-      info.max_body_bytes = number(value);
+      info.max_body_bytes = number(value, kMaxInfoByteLimit);
     } else if (key == "max_output_bytes") {
-      info.max_output_bytes = number(value);
+      info.max_output_bytes = number(value, kMaxInfoByteLimit);
     }
   });
   return info;

@@ -2,11 +2,16 @@
 // with its own slots and queue, served at POST /process/<name>, listed by
 // GET /processors, and covered by /healthz, /version, /languages, /metrics.
 #include "../support/stack.hpp"
+#include "fifogate/fd_io.hpp"
+#include "fifogate/fifo.hpp"
+#include "fifogate/file_lock.hpp"
+#include "fifogate/frame.hpp"
 #include <atomic>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <sys/stat.h>
 #include <thread>
+#include <unistd.h>
 
 using namespace fgtest;
 using namespace std::chrono;
@@ -38,6 +43,49 @@ nlohmann::json get_json(const Stack &s, const std::string &path) {
   j["http_status"] = a.status;
   return j;
 }
+
+// A worker played by the test, with the info file it chooses: what anyone
+// in a kind's group could write. It takes requests and never answers.
+struct FakeWorker {
+  FakeWorker(const Stack &s, const std::string &kind, const std::string &info) {
+    std::string dir = s.path("", kind);
+    ::mkdir(dir.c_str(), 0770);
+    for (const char *f : {"in", "out", "status"})
+      if (!fifogate::ensure_fifo(dir + f, 0660).ok())
+        throw std::runtime_error("mkfifo in " + dir);
+    write_file(dir + "lock", "");
+    auto held = fifogate::FileLock::try_acquire(dir + "lock.worker");
+    if (!held.ok() || !*held)
+      throw std::runtime_error("lock " + dir + "lock.worker");
+    life.emplace(std::move(**held));
+    if (::pwrite(life->fd(), info.data(), info.size(), 0) != static_cast<ssize_t>(info.size()))
+      throw std::runtime_error("write the info");
+    auto r = fifogate::open_fifo_reader(dir + "in");
+    if (!r.ok())
+      throw std::runtime_error(r.error().message());
+    in = std::move(*r);
+  }
+  // The payload of the next begin record the web sends, or "" after `wait`.
+  std::string next_begin(milliseconds wait) {
+    std::string got;
+    eventually(
+        [&] {
+          char buf[8192];
+          auto r = fifogate::read_some(in.get(), buf, sizeof buf);
+          if (r.kind == fifogate::ReadKind::data)
+            parser.feed(buf, r.bytes);
+          while (auto rec = parser.next())
+            if (rec->kind == fifogate::frame::Kind::begin && got.empty())
+              got = rec->payload;
+          return !got.empty();
+        },
+        wait);
+    return got;
+  }
+  std::optional<fifogate::FileLock> life;
+  fifogate::UniqueFd in;
+  fifogate::frame::Parser parser;
+};
 
 } // namespace
 
@@ -181,4 +229,122 @@ TEST(Kinds, TheDefaultKindIsASetting) {
   EXPECT_EQ(a.status, 200) << a.body;
   EXPECT_EQ(a.body, "cba\n");
   EXPECT_EQ(get_json(s, "/processors")["default"], "rev");
+}
+
+// A FIFO (or a symlink) where a kind's life lock belongs: opened for read it
+// would block until a writer came, holding the kind's locks. Nothing waits
+// on it, and the default kind keeps answering.
+TEST(Kinds, ALifeLockThatIsAFifoOrASymlinkHangsNothing) {
+  Stack s;
+  s.start_processor();
+  ASSERT_EQ(::mkdir(s.path("", "fifo").c_str(), 0770), 0);
+  ASSERT_EQ(::mkfifo(s.path("lock.worker", "fifo").c_str(), 0660), 0);
+  ASSERT_EQ(::mkdir(s.path("", "link").c_str(), 0770), 0);
+  // The default kind's live worker, through a symlink: not this kind's.
+  ASSERT_EQ(::symlink(s.path("lock.worker").c_str(), s.path("lock.worker", "link").c_str()), 0);
+  s.start_web();
+  auto quick = [&](const std::string &req, milliseconds within) {
+    bool post = req.rfind("POST", 0) == 0;
+    auto t0 = steady_clock::now();
+    auto a = http_raw(s.port(),
+                      req + " HTTP/1.1\r\nHost: x\r\nAccept: application/json\r\n" +
+                          (post ? "Content-Length: 5\r\n" : "") + "Connection: close\r\n\r\n" +
+                          (post ? "helo\n" : ""),
+                      within);
+    EXPECT_LT(steady_clock::now() - t0, within) << req;
+    return a;
+  };
+  for (int i = 0; i < 3; ++i) {
+    auto h = quick("GET /healthz", seconds(1));
+    EXPECT_EQ(h.status, 200) << h.body;
+    EXPECT_NE(h.body.find("\"fifo\":0"), std::string::npos) << h.body;
+    EXPECT_NE(h.body.find("\"link\":0"), std::string::npos) << h.body;
+  }
+  EXPECT_EQ(quick("GET /processors", seconds(1)).status, 200);
+  EXPECT_EQ(quick("POST /process", seconds(1)).status, 200);
+  EXPECT_EQ(quick("POST /process/fifo", seconds(5)).status, 503);
+  EXPECT_EQ(quick("POST /process/link", seconds(5)).status, 503);
+  std::string log = s.web_log();
+  size_t said = log.find("processor fifo: slot 0 has no worker");
+  EXPECT_NE(said, std::string::npos) << log;
+  EXPECT_NE(log.find("fifo/lock.worker"), std::string::npos) << log;
+  EXPECT_EQ(log.find("processor fifo: slot 0 has no worker", said + 1), std::string::npos)
+      << "said once: " << log;
+  EXPECT_NE(log.find("processor link: slot 0 has no worker"), std::string::npos) << log;
+}
+
+// A kind's directory, or a FIFO in it, that is a symlink to another kind's
+// is no way into that kind: not served, or the request fails on its own.
+TEST(Kinds, SymlinksInTheKindDirectoryLeadNowhere) {
+  Stack s;
+  s.start_processor();
+  Proc rev = start_kind(s, "rev", "rev");
+  Proc evil = start_kind(s, "evil", "rev");
+  ASSERT_EQ(::symlink(s.path("", "rev").c_str(), (s.dir() + "/alias").c_str()), 0);
+  ASSERT_EQ(::unlink(s.path("out", "evil").c_str()), 0);
+  ASSERT_EQ(::symlink(s.path("out", "rev").c_str(), s.path("out", "evil").c_str()), 0);
+  s.start_web();
+  auto alias = http_post(s.port(), "/process/alias", "ab\n");
+  EXPECT_EQ(alias.status, 404) << alias.body;
+  std::atomic<bool> done{false};
+  std::thread others([&] {
+    while (!done)
+      EXPECT_EQ(http_post(s.port(), "/process/rev", "ab\n").body, "ba\n");
+  });
+  for (int i = 0; i < 3; ++i) {
+    auto a = http_post(s.port(), "/process/evil", "cd\n", {}, seconds(10));
+    EXPECT_TRUE(a.status == 502 || a.status == 504) << a.status << " " << a.body;
+    EXPECT_EQ(a.body.find("dc"), std::string::npos) << a.body;
+  }
+  done = true;
+  others.join();
+  EXPECT_EQ(http_post(s.port(), "/process/rev", "xy\n").body, "yx\n");
+}
+
+// The info file's numbers come from whoever can write the kind's directory:
+// they only ever lower the web's limits, and absurd ones are not taken.
+TEST(Kinds, AnInfoFileCannotRaiseTheWebsDeadline) {
+  Stack s;
+  s.start_processor();
+  FakeWorker fake(s, "fake",
+                  "worker=test:1\nprotocol=raw\ncommand=cat\ntimeout_ms=3600000\n"
+                  "max_body_bytes=99999999999999999999\nmax_output_bytes=2199023255553\n");
+  s.start_web({{"PROC_TIMEOUT_MS", "300"}});
+  auto t0 = steady_clock::now();
+  auto a = http_post(s.port(), "/process/fake", "x", {}, seconds(15));
+  EXPECT_EQ(a.status, 504) << a.body;
+  EXPECT_LT(steady_clock::now() - t0, seconds(6)) << "the web waited for the file's deadline";
+  EXPECT_FALSE(fake.next_begin(seconds(1)).empty()) << "the request did reach the worker";
+  auto j = get_json(s, "/processors");
+  for (const auto &p : j["processors"])
+    if (p["name"] == "fake") {
+      EXPECT_EQ(p["limits"]["timeout_ms"], 3600000) << p; // what it says, shown as it says it
+      EXPECT_TRUE(p["limits"]["max_body_bytes"].is_null()) << p;
+      EXPECT_TRUE(p["limits"]["max_output_bytes"].is_null()) << p;
+    }
+}
+
+// PROC_PASS_HEADERS as the info file says it: the web's own credentials are
+// never passed, whatever the file lists.
+TEST(Kinds, AnInfoFileCannotHaveTheWebsCredentialsPassed) {
+  Stack s;
+  s.start_processor();
+  FakeWorker fake(s, "fake",
+                  "worker=test:1\nprotocol=raw\ncommand=cat\n"
+                  "pass_headers=x-user,authorization,cookie,proxy-authorization,x_user\n");
+  s.start_web({{"PROC_TIMEOUT_MS", "300"}});
+  std::thread req([&] {
+    http_post(s.port(), "/process/fake", "x",
+              {{"Authorization", "Bearer secret"},
+               {"Cookie", "session=secret"},
+               {"Proxy-Authorization", "Basic secret"},
+               {"X-User", "alice"},
+               {"X_User", "mallory"}},
+              seconds(10));
+  });
+  std::string begin = fake.next_begin(seconds(5));
+  req.join();
+  EXPECT_NE(begin.find("\nheader.x-user=alice"), std::string::npos) << begin;
+  EXPECT_EQ(begin.find("secret"), std::string::npos) << begin;
+  EXPECT_EQ(begin.find("mallory"), std::string::npos) << begin;
 }

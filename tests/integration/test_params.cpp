@@ -184,3 +184,88 @@ TEST(Params, TheRequestAndListedHeadersReachTheCommandWhenAskedFor) {
   EXPECT_EQ(WEXITSTATUS(*st), 100);
   EXPECT_NE(read_file(s.dir() + "/bad.log").find("never passed on"), std::string::npos);
 }
+
+// A query key is a parameter name or a 400, whether or not the kind has
+// described itself yet: a newline in one would add a line of the client's
+// choosing to the begin record (a passed header, here).
+TEST(Params, AQueryKeyThatIsNoNameIsRefusedBeforeAndAfterTheKindIsDescribed) {
+  Stack s(Env{{"PROC_COMMAND", "sh -c 'env | grep ^FIFOGATE_HEADER_; echo ran'"},
+              {"PROC_PROTOCOL", "raw"},
+              {"PROC_PASS_HEADERS", "X-User"}});
+  s.start_processor();
+  std::string info = read_file(s.path("lock.worker"));
+  write_file(s.path("lock.worker"), ""); // a worker that has not said what it takes yet
+  s.start_web();
+  for (int i = 0; i < 2; ++i) {
+    auto a = http_post(s.port(), "/process?a%0Aheader.x-user=evil", "");
+    EXPECT_EQ(a.status, 400) << a.body;
+    EXPECT_NE(a.body.find("parameter name \"a?header.x-user\" is not"), std::string::npos)
+        << a.body;
+  }
+  // Described a moment later: the empty info was not kept for a second.
+  write_file(s.path("lock.worker"), info);
+  auto u = http_post(s.port(), "/process?undeclared=1", "");
+  EXPECT_EQ(u.status, 400) << u.body;
+  EXPECT_NE(u.body.find("unknown parameter undeclared; this processor takes none"),
+            std::string::npos)
+      << u.body;
+  EXPECT_EQ(s.processor_log().find("req="), std::string::npos) << "nothing reached the worker";
+}
+
+TEST(Params, ARequestWithoutParametersLeavesOutEveryArgumentNamingOne) {
+  Stack s(Env{{"PROC_COMMAND", kEcho}, {"PROC_PARAMS", "v=.* mode=fast|slow"}});
+  s.start_processor();
+  s.start_web();
+  auto a = http_post(s.port(), "/process", "");
+  EXPECT_EQ(a.status, 200) << a.body;
+  EXPECT_EQ(a.body, "\n") << "no {v}, no --mode={mode}";
+}
+
+// As in the query: a declared parameter, or lang, given twice in a form is
+// refused, not taken from its first field. Other fields may repeat.
+TEST(Params, AParameterGivenTwiceInAFormIsRefused) {
+  Stack s(Env{{"PROC_COMMAND", "sh -c 'cat; echo; echo \"to=$FIFOGATE_PARAM_TO\"'"},
+              {"PROC_PROTOCOL", "raw"},
+              {"PROC_PARAMS", "to=html|man"}});
+  s.start_processor();
+  s.start_web();
+  const std::map<std::string, std::string> form = {
+      {"Content-Type", "application/x-www-form-urlencoded"}};
+  auto twice = http_post(s.port(), "/process", "text=hi&to=man&to=html", form);
+  EXPECT_EQ(twice.status, 400) << twice.body;
+  EXPECT_NE(twice.body.find("parameter to is given more than once"), std::string::npos)
+      << twice.body;
+  auto langs = http_post(s.port(), "/process", "text=hi&lang=en&lang=de", form);
+  EXPECT_EQ(langs.status, 400) << langs.body;
+  EXPECT_NE(langs.body.find("2 fields \"lang\""), std::string::npos) << langs.body;
+  std::string multipart = "--b\r\nContent-Disposition: form-data; name=\"text\"\r\n\r\nhi\r\n"
+                          "--b\r\nContent-Disposition: form-data; name=\"to\"\r\n\r\nman\r\n"
+                          "--b\r\nContent-Disposition: form-data; name=\"to\"\r\n\r\nhtml\r\n"
+                          "--b--\r\n";
+  auto parts = http_post(s.port(), "/process", multipart,
+                         {{"Content-Type", "multipart/form-data; boundary=b"}});
+  EXPECT_EQ(parts.status, 400) << parts.body;
+  EXPECT_NE(parts.body.find("parameter to is given more than once"), std::string::npos)
+      << parts.body;
+  auto ok = http_post(s.port(), "/process", "text=hi&to=man&go=1&go=2", form);
+  EXPECT_EQ(ok.status, 200) << ok.body;
+  EXPECT_EQ(ok.body, "hi\nto=man\n");
+}
+
+// The answer's type is the processor's to choose, and it is served from the
+// web's origin: a browser runs nothing in it.
+TEST(Params, AProcessAnswerIsSandboxedButThePageIsNot) {
+  Stack s(Env{{"PROC_COMMAND", "cat"},
+              {"PROC_PROTOCOL", "raw"},
+              {"PROC_CONTENT_TYPE", "text/html; charset=utf-8"}});
+  s.start_processor();
+  s.start_web();
+  auto a = http_post(s.port(), "/process", "<script>alert(1)</script>");
+  ASSERT_EQ(a.status, 200) << a.body;
+  EXPECT_EQ(a.header("content-type"), "text/html; charset=utf-8");
+  EXPECT_EQ(a.header("content-security-policy"), "sandbox; default-src 'none'");
+  auto page = http_get(s.port(), "/");
+  ASSERT_EQ(page.status, 200);
+  EXPECT_EQ(page.header("content-security-policy").find("sandbox"), std::string::npos)
+      << page.header("content-security-policy");
+}

@@ -27,6 +27,12 @@ struct BeginOptions {
 // The longest Content-Type that is passed on; a longer one is not.
 constexpr size_t kMaxContentTypeBytes = 256;
 
+// A header the web may pass to a processor that lists it: a lower-case
+// name of a-z 0-9 -, and none of those carrying credentials meant for the
+// web (authorization, cookie, proxy-authorization), as the processor's own
+// PROC_PASS_HEADERS refuses them.
+bool passable_header(std::string_view name);
+
 // A value that can travel in one option line: printable ASCII, no newline.
 bool fits_begin_option(std::string_view value, size_t max_bytes);
 

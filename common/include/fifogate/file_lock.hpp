@@ -9,6 +9,7 @@ namespace fifogate {
 
 // An exclusive flock(2) on a file, held for this object's life.
 //
+// The file is opened as open_kind_file does (no symlink, regular files only).
 // Each acquisition opens its own fd (O_CLOEXEC): flock does not exclude two
 // threads sharing one fd, and a child that inherited the fd would keep the
 // lock after we "released" it. Waiting polls LOCK_NB with backoff, because a
@@ -29,7 +30,9 @@ private:
 };
 
 // True when some process holds an flock on `path` (probed with a shared
-// LOCK_NB attempt that is released at once). Missing file: false.
-Result<bool> is_locked(const std::string &path);
+// LOCK_NB attempt that is released at once). Missing file: false. A FIFO or
+// a symlink under that name (see open_kind_file) is false too, never waited
+// on; `not_a_file`, when given, then gets why, for the caller to log.
+Result<bool> is_locked(const std::string &path, std::string *not_a_file = nullptr);
 
 } // namespace fifogate

@@ -24,6 +24,11 @@ using ParamValues = std::map<std::string, std::string>;
 
 constexpr size_t kMaxParams = 32;
 constexpr size_t kMaxParamBytes = 1024; // one value
+// A rule is refused before std::regex sees it when it is longer than this,
+// nests parentheses deeper, or repeats (* + {n,}) a group holding a
+// quantifier or alternatives: see parse_param_rules.
+constexpr size_t kMaxRuleBytes = 256;
+constexpr size_t kMaxRuleDepth = 16;
 
 Result<ParamRules> parse_param_rules(std::string_view spec);
 bool valid_param_name(std::string_view name);
