@@ -146,8 +146,10 @@ Result<Config> config_from(const EnvLookup &env) {
     if (h.empty())
       continue;
     for (char &ch : h) {
-      if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '-' && ch != '_')
-        return Error::logic("PROC_PASS_HEADERS: \"" + h + "\" is not a header name");
+      // Letters, digits and '-', as the web passes them (passable_header).
+      if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '-')
+        return Error::logic("PROC_PASS_HEADERS: \"" + h +
+                            "\" is not a header name (letters, digits and -)");
       ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
     }
     if (h == "authorization" || h == "cookie" || h == "proxy-authorization")

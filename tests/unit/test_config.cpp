@@ -211,3 +211,13 @@ TEST(Config, TheReadmeTableNamesEveryVariable) {
     EXPECT_EQ(in_table[name], 1) << "README's configuration table and " << name;
   }
 }
+
+// The web passes a header whose name is letters, digits and '-' only: a
+// processor asking for another is told so at start-up, not left without it.
+TEST(Config, PassHeadersAreNamesTheWebPasses) {
+  auto ok = config_from(env_of({{"PROC_PASS_HEADERS", "X-User, Accept-Language"}}));
+  ASSERT_TRUE(ok.ok()) << ok.error().message();
+  EXPECT_EQ(ok->pass_headers, (std::vector<std::string>{"x-user", "accept-language"}));
+  for (const char *bad : {"X_User", "X User", "Cookie", "authorization"})
+    EXPECT_FALSE(config_from(env_of({{"PROC_PASS_HEADERS", bad}})).ok()) << bad;
+}
