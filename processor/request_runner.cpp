@@ -57,6 +57,7 @@ public:
     result_.status.worker = std::move(worker);
     result_.status.content_type = cfg.content_type;
     result_.lang = options_.lang;
+    result_.streamed = options_.stream;
   }
 
   RunResult run();
@@ -75,6 +76,7 @@ private:
   void emit_output(std::string_view bytes);
   void frame_unframed();
   void flush_output();
+  void requester_gone();
   void finish_output();
   bool send_status(const std::string &encoded);
   bool stdin_wanted() const {
@@ -336,7 +338,9 @@ void Runner::read_child_stdout() {
       return;
   }
   result_.out_bytes += static_cast<int64_t>(got.size());
-  if (result_.out_bytes > cfg_.max_output_bytes) {
+  // A streamed answer is not held whole anywhere: the limit on what the web
+  // holds does not apply, PROC_TIMEOUT_MS still does.
+  if (!options_.stream && result_.out_bytes > cfg_.max_output_bytes) {
     fail(Outcome::output_limit,
          "output exceeds MAX_OUTPUT_BYTES=" + std::to_string(cfg_.max_output_bytes));
     return;
@@ -355,6 +359,8 @@ void Runner::read_child_stdout() {
   } else {
     emit_output(got);
   }
+  if (options_.stream)
+    frame_unframed(); // the client reads as it comes: no waiting for a full record
   auto now = Clock::now();
   if (ispell_ && !warm_)
     pace_per_request_stdout(now, got.size());
@@ -396,8 +402,12 @@ void Runner::flush_output() {
   if (out_batch_.empty() || detached_)
     return;
   if (out_batch_.flush_some(out_.get()).ok())
-    return; // all written, or the pipe is full for now
-  // EPIPE: the requester closed its end; nobody will ever read this answer.
+    return;         // all written, or the pipe is full for now
+  requester_gone(); // EPIPE
+}
+
+// The requester closed its end of the output FIFO: nobody will ever read this answer.
+void Runner::requester_gone() {
   detached_ = true;
   out_batch_.clear();
   unframed_.clear();
@@ -535,8 +545,12 @@ RunResult Runner::run() {
       i_stdout = add(child_->stdout_fd().get(), POLLIN);
     if (stderr_open_)
       i_stderr = add(child_->stderr_fd().get(), POLLIN);
-    if (!out_batch_.empty() && !detached_)
-      add(out_.get(), POLLOUT); // room in the output FIFO: flushed after the poll
+    // POLLOUT: room in the output FIFO, flushed after the poll. Polled with
+    // no events too, for POLLERR: the requester closed its end (its client
+    // went away, or it gave up) and the command need not run on.
+    int i_out = -1;
+    if (out_ && !detached_)
+      i_out = add(out_.get(), out_batch_.empty() ? 0 : POLLOUT);
     if (child_ && (warm_ || !exited) && child_->exit_fd() >= 0)
       i_exit = add(child_->exit_fd(), POLLIN);
 
@@ -568,6 +582,8 @@ RunResult Runner::run() {
       read_child_stderr();
     if (!out_batch_.empty())
       flush_output(); // full records are ready: no need to wait for POLLOUT first
+    else if (i_out >= 0 && (p[i_out].revents & POLLERR))
+      requester_gone();
     if (stdin_wanted())
       write_child_stdin(); // new input may have arrived
   }

@@ -50,6 +50,7 @@ std::optional<std::vector<std::string>> command_with_lang(const std::vector<std:
 struct RunResult {
   StatusRecord status;
   std::string lang;       // the dictionary asked for, if any (for the log)
+  bool streamed = false;  // the web streams this answer to its client
   int64_t out_bytes = 0;  // stdout bytes relayed
   int64_t in_bytes = 0;   // body bytes received
   bool delivered = false; // the output's end and the status reached the reader

@@ -84,6 +84,8 @@ void log_result(const RunResult &r) {
     line += " signal=" + std::to_string(s.signal);
   if (!r.lang.empty())
     line += " lang=" + r.lang;
+  if (r.streamed)
+    line += " stream=1";
   line += " in=" + std::to_string(r.in_bytes) + "B out=" + std::to_string(r.out_bytes) + "B " +
           std::to_string(s.duration_ms) + "ms";
   if (!r.delivered)
@@ -171,6 +173,7 @@ int serve(const Config &cfg, int stop_fd) {
   me.max_body_bytes = cfg.max_body_bytes;
   me.max_output_bytes = cfg.max_output_bytes;
   me.dict_id = dictionary_identity(cfg, facts);
+  me.stream = stream_policy_name(cfg.stream);
   std::string info = encode_worker_info(me);
   if (::ftruncate(owner->fd(), 0) != 0 || ::pwrite(owner->fd(), info.data(), info.size(), 0) < 0)
     say("warning: cannot record worker info in " + ch.owner_lock_path());

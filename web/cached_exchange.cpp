@@ -41,6 +41,11 @@ ExchangeResult WebServer::Impl::dispatch_text(ProcessorKind &kind, const Request
   if (info.protocol != "ispell" || info.dict_id.empty() || !opts.params.empty() ||
       !opts.headers.empty() || info.pass_request)
     return dispatch(kind, id, text, opts);
+  // With no worker of the kind running, the cache does not answer for it:
+  // /healthz and the answers agree, and a dictionary no worker has now is
+  // not vouched for.
+  if (kind.dispatcher().live_slots().empty())
+    return dispatch(kind, id, text, opts);
   auto &ctx = RequestContext::current();
   const std::string prefix =
       kind.name() + '\0' + opts.lang + '\0' + info.dict_id + '\0' + info.command + '\0';

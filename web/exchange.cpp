@@ -7,6 +7,7 @@
 #include "fifogate/log.hpp"
 #include "fifogate/record_batcher.hpp"
 #include "fifogate/worker_info.hpp"
+#include "output_pipe.hpp"
 #include <atomic>
 #include <fcntl.h>
 #include <optional>
@@ -31,6 +32,8 @@ const char *exchange_error_name(ExchangeError e) {
     return "protocol";
   case ExchangeError::internal:
     return "internal";
+  case ExchangeError::client_gone:
+    return "client_gone";
   }
   return "internal";
 }
@@ -91,9 +94,11 @@ struct Failure {
 // end yet, or a stale writer just left, so the reader renews and waits on.
 class RecordReader {
 public:
+  // `stream`: a streamed answer's pipe, whose client may leave while the
+  // command says nothing; then the wait ends (client_gone).
   RecordReader(FifoReader &reader, const RequestId &id, const WorkerWatch &watch,
-               const std::atomic<bool> &cancel)
-      : reader_(reader), id_(id), watch_(watch), cancel_(cancel) {}
+               const std::atomic<bool> &cancel, const OutputPipe *stream = nullptr)
+      : reader_(reader), id_(id), watch_(watch), cancel_(cancel), stream_(stream) {}
 
   // Calls on_record for each of our records until `done` returns true.
   template <class OnRecord>
@@ -120,6 +125,8 @@ public:
       }
       if (cancel_.load())
         return Failure{ExchangeError::worker_lost, what + ": cancelled"};
+      if (stream_ && stream_->closed())
+        return Failure{ExchangeError::client_gone, "the client went away"};
       if (deadline.expired())
         return Failure{ExchangeError::timeout, what + ": no answer before the deadline"};
       if (Clock::now() >= next_check) {
@@ -157,14 +164,17 @@ private:
   RequestId id_;
   const WorkerWatch &watch_;
   const std::atomic<bool> &cancel_;
+  const OutputPipe *stream_;
   frame::Parser parser_;
   bool warned_ = false; // one log line per request for failed liveness checks
   size_t junk_ = 0;     // bytes dropped that were not records
 };
 
+// `stop`: the answer is no longer wanted (a streamed answer's client left);
+// looked at between waits.
 std::optional<Failure> send_body(int fd, const RequestId &id, std::string_view body,
                                  const RequestOptions &opts, const Deadline &deadline,
-                                 const std::string &path) {
+                                 const std::string &path, const std::atomic<bool> &stop) {
   // Records go out packed (BEGIN, DATA and END of a small body in one write),
   // produced as the pipe takes them so a large body is not copied twice.
   RecordBatcher batch;
@@ -194,9 +204,13 @@ std::optional<Failure> send_body(int fd, const RequestId &id, std::string_view b
       return std::nullopt;
     if (*r)
       continue;
-    int rev = poll_one(fd, POLLOUT, deadline);
-    if (rev == 0)
+    if (stop.load())
+      return Failure{ExchangeError::client_gone, "write " + path + ": the client went away"};
+    int rev = poll_one(fd, POLLOUT, deadline.earlier(Deadline::in(kLivenessTick)));
+    if (rev == 0 && deadline.expired())
       return Failure{ExchangeError::timeout, "write " + path + ": the worker stopped reading"};
+    if (rev == 0)
+      continue;
     if (rev < 0)
       return Failure{ExchangeError::internal, Error::sys("poll " + path).message()};
   }
@@ -206,7 +220,7 @@ std::optional<Failure> send_body(int fd, const RequestId &id, std::string_view b
 
 ExchangeResult exchange(const Config &cfg, ReaderThreads &readers, const Channel &ch,
                         const Deadline &wait, const RequestId &id, std::string_view body,
-                        const RequestOptions &opts) {
+                        const RequestOptions &opts, OutputPipe *stream) {
   ExchangeResult res;
   auto t0 = Clock::now();
   auto fail = [&](ExchangeError e, std::string detail) {
@@ -256,28 +270,45 @@ ExchangeResult exchange(const Config &cfg, ReaderThreads &readers, const Channel
   // that answers while it reads would otherwise fill the output pipe and stall
   // with our body half sent.
   std::optional<Failure> out_failure;
+  std::atomic<bool> client_gone{false};
   auto reader = readers.start([&] {
-    RecordReader rr(*out, id, watch, cancel);
+    RecordReader rr(*out, id, watch, cancel, stream);
     size_t cap = static_cast<size_t>(cfg.max_output_bytes);
-    out_failure = rr.run(deadline, "read " + ch.output_path,
+    uint64_t got = 0;
+    auto take = [&](const std::string &bytes) -> std::optional<Failure> {
+      got += bytes.size();
+      if (!stream) {
+        if (got > cap)
+          return Failure{ExchangeError::protocol, "output over the cap"};
+        res.output += bytes;
+        return std::nullopt;
+      }
+      bool gone = false;
+      if (stream->put(bytes, deadline, gone))
+        return std::nullopt;
+      if (!gone)
+        return Failure{ExchangeError::timeout, "the client took too little of the output before "
+                                               "the deadline"};
+      return Failure{ExchangeError::client_gone, "the client went away"};
+    };
+    auto failed = rr.run(deadline, "read " + ch.output_path,
                          [&](const frame::Record &rec) -> std::optional<Failure> {
-                           if (rec.kind == frame::Kind::data) {
-                             if (res.output.size() + rec.payload.size() > cap)
-                               return Failure{ExchangeError::protocol, "output over the cap"};
-                             res.output += rec.payload;
-                             return std::nullopt;
-                           }
+                           if (rec.kind == frame::Kind::data)
+                             return take(rec.payload);
                            if (rec.kind != frame::Kind::end)
                              return std::nullopt;
-                           if (rec.payload != std::to_string(res.output.size()))
+                           if (rec.payload != std::to_string(got))
                              return Failure{ExchangeError::protocol,
                                             "output length mismatch: worker sent " + rec.payload +
-                                                ", got " + std::to_string(res.output.size())};
+                                                ", got " + std::to_string(got)};
                            return Failure{ExchangeError::none, {}};
                          });
+    if (failed && failed->error == ExchangeError::client_gone)
+      client_gone = true; // the body need not be sent on
+    out_failure = std::move(failed);
   });
   std::optional<Failure> send_failure =
-      send_body(in->get(), id, body, opts, deadline, ch.input_path);
+      send_body(in->get(), id, body, opts, deadline, ch.input_path, client_gone);
   in->reset(); // EOF: the body is complete (or abandoned)
   if (send_failure)
     cancel = true;

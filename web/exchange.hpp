@@ -12,6 +12,8 @@
 
 namespace fifogate {
 
+class OutputPipe;
+
 // How an exchange with the worker ended, before looking at the command's outcome.
 enum class ExchangeError {
   none,        // the worker answered: see status
@@ -21,6 +23,7 @@ enum class ExchangeError {
   timeout,     // no complete answer within PROC_TIMEOUT_MS + grace
   protocol,    // the worker's answer did not add up
   internal,    // a local failure (fd limit, bad path...)
+  client_gone, // a streamed answer's client went away: the exchange was dropped
 };
 const char *exchange_error_name(ExchangeError e);
 
@@ -44,9 +47,12 @@ using RequestOptions = BeginOptions;
 // thread (one of `readers`) -> write the body records -> close the input
 // (EOF) -> wait for the reader -> read the status record. Every step has a
 // deadline; nothing hangs. `wait` bounds waiting for the worker to open its
-// end of the input FIFO.
+// end of the input FIFO. With `stream`, the output goes there as it comes
+// (none of it in the result) and is not capped by MAX_OUTPUT_BYTES; when the
+// pipe's consumer goes away the exchange ends (client_gone) and closing the
+// output FIFO tells the worker to end the command.
 ExchangeResult exchange(const Config &cfg, ReaderThreads &readers, const Channel &ch,
                         const Deadline &wait, const RequestId &id, std::string_view body,
-                        const RequestOptions &opts = {});
+                        const RequestOptions &opts = {}, OutputPipe *stream = nullptr);
 
 } // namespace fifogate

@@ -29,14 +29,19 @@ ProcessorKind *WebServer::Impl::kind_for(const httplib::Request &req, std::strin
 ExchangeResult WebServer::Impl::dispatch(ProcessorKind &kind, const RequestId &id,
                                          std::string_view body, const RequestOptions &opts) {
   RequestContext::current().processor = kind.name();
-  std::shared_ptr<const Config> xcfg = kind.exchange_config();
   // The wait for a worker counts from the complete head: time spent queued
   // for a server thread is part of it.
-  auto t0 = RequestContext::current().wait_from;
+  return dispatch_from(kind, id, body, opts, RequestContext::current().wait_from);
+}
+
+ExchangeResult WebServer::Impl::dispatch_from(ProcessorKind &kind, const RequestId &id,
+                                              std::string_view body, const RequestOptions &opts,
+                                              Clock::time_point t0, OutputPipe *stream) {
+  std::shared_ptr<const Config> xcfg = kind.exchange_config();
   Deadline wait(t0 + Millis(cfg.wait_ms));
   for (int tries = 1;; ++tries) {
     bool claimed = false;
-    auto r = dispatch_once(kind, *xcfg, id, body, opts, wait, t0, claimed);
+    auto r = dispatch_once(kind, *xcfg, id, body, opts, wait, t0, claimed, stream);
     // A claimed worker found gone (no_worker comes before a byte is sent):
     // the request can go to another. The liveness the claim went by was
     // stale; it is read afresh.
@@ -51,7 +56,8 @@ ExchangeResult WebServer::Impl::dispatch(ProcessorKind &kind, const RequestId &i
 ExchangeResult WebServer::Impl::dispatch_once(ProcessorKind &kind, const Config &xcfg,
                                               const RequestId &id, std::string_view body,
                                               const RequestOptions &opts, const Deadline &wait,
-                                              Clock::time_point t0, bool &claimed) {
+                                              Clock::time_point t0, bool &claimed,
+                                              OutputPipe *stream) {
   auto claim = kind.dispatcher().claim(wait);
   claimed = claim.ok();
   if (!claim) {
@@ -67,7 +73,7 @@ ExchangeResult WebServer::Impl::dispatch_once(ProcessorKind &kind, const Config 
   // The wait: for a slot (since the request's first try), then in the
   // exchange for the worker to open its input.
   auto claimed_at = Clock::now();
-  auto r = exchange(xcfg, readers, claim->channel(), wait, id, body, opts);
+  auto r = exchange(xcfg, readers, claim->channel(), wait, id, body, opts, stream);
   r.slot = claim->channel().slot;
   r.wait_ms += std::chrono::duration_cast<Millis>(claimed_at - t0).count();
   metrics.worker_seen(kind.name(), claim->channel().slot, r.worker);
@@ -182,8 +188,8 @@ std::variant<RequestOptions, std::string> WebServer::Impl::options_for(const htt
     return false;
   };
   for (const auto &[key, value] : req.params) {
-    if (key == "lang")
-      continue; // the text's language, taken with the body
+    if (key == "lang" || key == "stream")
+      continue; // the text's language, taken with the body; the web's own
     // Always, described or not: a name is what no begin option line can be
     // broken by (a newline in it would add a line of the web's choosing).
     if (!valid_param_name(key))
@@ -247,6 +253,11 @@ void WebServer::Impl::process(const httplib::Request &req, httplib::Response &re
     RequestContext::current().unread_body = true;
     return text_error(res, 404, unknown);
   }
+  auto streaming = stream_choice(req, *kind);
+  if (!streaming.refusal.empty()) {
+    RequestContext::current().unread_body = true;
+    return text_error(res, 400, streaming.refusal);
+  }
   Body body = read_body(req, reader);
   if (body.status)
     return text_error(res, body.status, body.error);
@@ -261,6 +272,8 @@ void WebServer::Impl::process(const httplib::Request &req, httplib::Response &re
   if (auto problem = check_lang(*kind, opts.lang))
     return text_error(res, 400, *problem);
   RequestId id = RequestContext::current().id;
+  if (streaming.stream)
+    return process_streamed(req, res, *kind, std::move(in.text), opts, streaming.sse);
   ExchangeResult r = dispatch_text(*kind, id, in.text, opts);
   HttpVerdict v = verdict_for(r, cfg);
   answer(req, res, id, r, v);

@@ -87,6 +87,7 @@ void WebServer::Impl::serve(ConnectionPtr c) {
     RequestContext ctx;
     ctx.start = c->head_done;
     ctx.wait_from = c->ready_at;
+    ctx.client_socket = c->sock.get();
     bool last = cfg.keepalive_ms <= 0 || stopping || c->served + 1 >= kMaxRequestsPerConnection;
     ctx.last = last;
     bool closed = false, ok = false, failed = false;

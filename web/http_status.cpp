@@ -46,6 +46,8 @@ HttpVerdict verdict_for(const ExchangeResult &r, const Config &cfg) {
     return {502, "garbled answer from the worker"};
   case ExchangeError::internal:
     return {500, "internal error"};
+  case ExchangeError::client_gone:
+    return {500, "the client went away"}; // logged; nobody is there to read it
   }
   return {500, "internal error"};
 }

@@ -30,6 +30,8 @@ struct RequestContext {
   bool body_complete = false;   // no body, or all of it was read
   bool last = false;            // the connection's last request (keep-alive off, stopping)
   bool ends_connection = false; // decided with the answer's headers
+  int client_socket = -1;       // the connection's socket, to see a client leave
+  bool streaming = false;       // the answer streams: no WEB_SEND_TIMEOUT_MS for the whole
 
   // Filled just before the answer is written, for the log line written after it.
   bool answered = false;

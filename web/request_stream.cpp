@@ -35,6 +35,16 @@ void endpoint(int sock, bool remote, std::string &ip, int &port) {
 
 } // namespace
 
+bool client_connected(int sock) {
+  char b;
+  ssize_t n = ::recv(sock, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+  if (n > 0)
+    return true;
+  if (n == 0)
+    return false;
+  return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
+}
+
 RequestStream::RequestStream(Connection &c, const EdgeLimits &limits, Millis send_timeout,
                              RequestContext &ctx)
     : c_(c), limits_(limits), send_timeout_(send_timeout), ctx_(ctx) {}
@@ -134,7 +144,9 @@ ssize_t RequestStream::write(const char *ptr, size_t size) {
   // the command ran.
   bool interim = data.substr(0, 10) == "HTTP/1.1 1" || (interim_ && data == "\r\n");
   interim_ = data.substr(0, 10) == "HTTP/1.1 1";
-  if (!interim && answer_deadline_.at() == Clock::time_point::max())
+  // A streamed answer lasts as long as its command (PROC_TIMEOUT_MS bounds
+  // that); only a client that stalls is given up.
+  if (!interim && answer_deadline_.at() == Clock::time_point::max() && !ctx_.streaming)
     answer_deadline_ = Deadline::in(send_timeout_);
   size_t sent = 0;
   while (sent < size) {

@@ -5,6 +5,10 @@
 
 namespace fifogate {
 
+// False once the client has closed or reset the connection (bytes it sent
+// and nobody read yet, such as a pipelined request, leave it connected).
+bool client_connected(int sock);
+
 // cpp-httplib's view of one connection while a thread serves one request on
 // it: reads come first from what the connection loop already read, then from
 // the socket under the body's deadlines and minimum rate; writes go out whole
@@ -22,6 +26,7 @@ public:
   ssize_t write(const char *ptr, size_t size) override;
   void get_remote_ip_and_port(std::string &ip, int &port) const override;
   void get_local_ip_and_port(std::string &ip, int &port) const override;
+  bool is_peer_alive() const override { return client_connected(c_.sock.get()); }
   socket_t socket() const override { return c_.sock.get(); }
   time_t duration() const override { return 0; }
 

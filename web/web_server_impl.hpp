@@ -8,6 +8,7 @@
 //   cached_exchange.cpp  the line cache in front of the exchange
 //   status_routes.cpp  what the web tells about the processors (/processors,
 //                    /healthz, /languages, /version, /metrics)
+//   streamed_answer.cpp  POST /process answered as the output comes
 //   answers.cpp      turning an exchange's result into an HTTP answer
 //   access_log.cpp   the access-log line and the metrics of each request
 #include "access_control.hpp"
@@ -26,6 +27,7 @@
 #include "request_context.hpp"
 #include "result_page.hpp"
 #include "serving_pool.hpp"
+#include "stream_format.hpp"
 #include "unix_listener.hpp"
 #include "worker_info.hpp"
 #include <map>
@@ -79,9 +81,15 @@ struct WebServer::Impl {
   // answered from it and only the others sent.
   ExchangeResult dispatch_text(ProcessorKind &kind, const RequestId &id, std::string_view text,
                                const RequestOptions &opts);
+  // dispatch, for a request whose wait for a worker counts from `t0`, on any
+  // thread; with `stream`, the output goes there as it comes (exchange.hpp).
+  ExchangeResult dispatch_from(ProcessorKind &kind, const RequestId &id, std::string_view body,
+                               const RequestOptions &opts, Clock::time_point t0,
+                               OutputPipe *stream = nullptr);
   ExchangeResult dispatch_once(ProcessorKind &kind, const Config &xcfg, const RequestId &id,
                                std::string_view body, const RequestOptions &opts,
-                               const Deadline &wait, Clock::time_point t0, bool &claimed);
+                               const Deadline &wait, Clock::time_point t0, bool &claimed,
+                               OutputPipe *stream);
   // The body, read up to MAX_BODY_BYTES. On failure `status` is the HTTP
   // status to answer with and the rest of the body is left unread.
   struct Body {
@@ -105,6 +113,15 @@ struct WebServer::Impl {
                                                         ProcessorKind &kind, const RequestText &in);
   void process(const httplib::Request &req, httplib::Response &res,
                const httplib::ContentReader &reader);
+
+  // streamed_answer.cpp
+  // Whether the request's answer streams, and as what (stream_format.hpp).
+  StreamChoice stream_choice(const httplib::Request &req, ProcessorKind &kind);
+  // POST /process with its answer streamed: the output as it comes, once
+  // WEB_STREAM_GRACE_MS has passed; an exchange that ends before then is
+  // answered whole, with its own status code.
+  void process_streamed(const httplib::Request &req, httplib::Response &res, ProcessorKind &kind,
+                        std::string text, RequestOptions opts, bool sse);
 
   // check_route.cpp
   void check(const httplib::Request &req, httplib::Response &res,

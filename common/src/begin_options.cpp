@@ -85,6 +85,8 @@ std::string encode_begin_options(const BeginOptions &o) {
     p += "\nquery=" + percent_encode(o.query);
   for (const auto &[name, value] : o.headers)
     p += "\nheader." + percent_encode(name, true) + "=" + percent_encode(value);
+  if (o.stream)
+    p += "\nstream=1";
   return p;
 }
 
@@ -107,6 +109,8 @@ BeginOptions decode_begin_options(std::string_view payload) {
       o.query = percent_decode(value);
     else if (key.substr(0, 7) == "header.")
       o.headers[percent_decode(key.substr(7))] = percent_decode(value);
+    else if (key == "stream")
+      o.stream = value == "1";
   });
   return o;
 }

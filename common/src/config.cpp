@@ -18,6 +18,18 @@ Config Config::for_kind(const std::string &kind) const {
   return c;
 }
 
+const char *stream_policy_name(StreamPolicy p) {
+  switch (p) {
+  case StreamPolicy::allow:
+    return "allow";
+  case StreamPolicy::never:
+    return "never";
+  case StreamPolicy::always:
+    return "always";
+  }
+  return "allow";
+}
+
 bool valid_kind_name(std::string_view name) {
   if (name.empty() || name.size() > 64)
     return false;
@@ -223,6 +235,17 @@ Result<Config> config_from(const EnvLookup &env) {
   if (c.mode == Mode::warm && c.protocol != Protocol::ispell)
     return Error::logic("PROC_MODE=warm needs an ispell-protocol command (aspell -a, hunspell -a)");
 
+  std::string stream = "allow";
+  get_str(env, "PROC_STREAM", stream);
+  if (stream == "allow")
+    c.stream = StreamPolicy::allow;
+  else if (stream == "never")
+    c.stream = StreamPolicy::never;
+  else if (stream == "always")
+    c.stream = StreamPolicy::always;
+  else
+    return Error::logic("PROC_STREAM=" + stream + ": expected allow, never or always");
+
   struct IntVar {
     const char *name;
     int64_t *out;
@@ -246,6 +269,7 @@ Result<Config> config_from(const EnvLookup &env) {
       {"WEB_V2_MAX_TEXT_LENGTH", &c.v2_max_text_length, 1, int64_t(1) << 40},
       {"PROC_SLOTS", &slots, 1, 256},
       {"PROC_WARM_MAX_REQUESTS", &c.warm_max_requests, 1, int64_t(1) << 40},
+      {"WEB_STREAM_GRACE_MS", &c.stream_grace_ms, 0, 60000},
   };
   for (const auto &v : ints) {
     auto r = get_int(env, v.name, *v.out, v.lo, v.hi);
@@ -286,6 +310,9 @@ std::string config_help() {
                     as FIFOGATE_HEADER_<NAME>             [unset]
   PROC_PASS_REQUEST processor: 1 = the command gets FIFOGATE_METHOD, _PATH,
                     _QUERY and _REQUEST_ID               [0]
+  PROC_STREAM       processor: allow (answers stream when a request asks:
+                    ?stream=1 or Accept: text/event-stream) | never | always
+                                                        [allow]
   PROC_TIMEOUT_MS   the command's deadline; the web waits 2000 ms longer
                                                         [30000]
   PROC_WAIT_MS      web: wait for the lock and for a worker (then 503)
@@ -318,6 +345,8 @@ std::string config_help() {
                     0 = one request per connection      [5000]
   WEB_SEND_TIMEOUT_MS  web: a client must take the whole answer within this,
                     and never stall 5 s (else the connection is closed) [120000]
+  WEB_STREAM_GRACE_MS  web: a streamed answer starts no sooner than this after
+                    the body was sent, so a fast failure keeps its status [100]
   WEB_CACHE_BYTES   web: memory for the line cache of ispell answers (each
                     line's answer kept, least recently used dropped first);
                     0 = no cache                        [16777216]

@@ -110,6 +110,9 @@ Result<ParamRules> parse_param_rules(std::string_view spec) {
     if (!valid_param_name(name))
       return Error::logic("PROC_PARAMS: parameter name \"" + name +
                           "\" is not 1 to 32 of a-z 0-9 _ starting with a letter");
+    if (name == "stream")
+      return Error::logic("PROC_PARAMS: stream is the web's own (?stream=1 asks for a streamed "
+                          "answer); name the parameter otherwise");
     for (const auto &r : rules)
       if (r.name == name)
         return Error::logic("PROC_PARAMS: parameter " + name + " is declared twice");

@@ -35,7 +35,8 @@ std::string encode_worker_info(const WorkerInfo &info) {
        {std::pair{"name", &info.name}, std::pair{"command", &info.command},
         std::pair{"protocol", &info.protocol}, std::pair{"mode", &info.mode},
         std::pair{"content_type", &info.content_type}, std::pair{"params", &info.params},
-        std::pair{"pass_headers", &info.pass_headers}, std::pair{"dict_id", &info.dict_id}})
+        std::pair{"pass_headers", &info.pass_headers}, std::pair{"dict_id", &info.dict_id},
+        std::pair{"stream", &info.stream}})
     if (!value->empty())
       out += std::string(key) + "=" + one_line(*value) + "\n";
   for (auto [key, value] :
@@ -75,6 +76,8 @@ WorkerInfo parse_worker_info(int slot, std::string_view text) {
       info.content_type = std::string(value);
     } else if (key == "params") {
       info.params = std::string(value);
+    } else if (key == "stream") {
+      info.stream = std::string(value);
     } else if (key == "dict_id") {
       info.dict_id = std::string(value);
     } else if (key == "pass_headers") {

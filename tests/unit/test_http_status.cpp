@@ -31,7 +31,8 @@ TEST(HttpStatus, ExchangeErrorTable) {
     int retry;
   } rows[] = {{ExchangeError::busy, 503, 1},        {ExchangeError::no_worker, 503, 1},
               {ExchangeError::worker_lost, 502, 0}, {ExchangeError::timeout, 504, 0},
-              {ExchangeError::protocol, 502, 0},    {ExchangeError::internal, 500, 0}};
+              {ExchangeError::protocol, 502, 0},    {ExchangeError::internal, 500, 0},
+              {ExchangeError::client_gone, 500, 0}};
   for (auto &row : rows) {
     ExchangeResult r;
     r.error = row.e;

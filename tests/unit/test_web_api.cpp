@@ -90,7 +90,9 @@ TEST(WorkerInfo, WhatTheWorkerWritesIsWhatTheWebReads) {
   w.timeout_ms = 1500;
   w.max_body_bytes = 10;
   w.max_output_bytes = 20;
+  w.stream = "never";
   auto back = parse_worker_info(5, encode_worker_info(w));
+  EXPECT_EQ(back.stream, "never");
   EXPECT_EQ(back.slot, 5);
   EXPECT_EQ(back.worker, "host:7");
   EXPECT_EQ(back.version, "1.2.3");
@@ -129,6 +131,11 @@ TEST(BeginOptions, WhatTheWebSendsIsWhatTheWorkerReads) {
   EXPECT_EQ(back.lang, "en_GB");
   EXPECT_EQ(back.content_type, "text/plain; charset=utf-8");
   EXPECT_EQ(back.body_len, 12u);
+  EXPECT_FALSE(back.stream);
+  o.stream = true;
+  EXPECT_EQ(encode_begin_options(o),
+            "len=12\nlang=en_GB\ncontent_type=text/plain; charset=utf-8\nstream=1");
+  EXPECT_TRUE(decode_begin_options(encode_begin_options(o)).stream);
   EXPECT_EQ(decode_begin_options("len=3").lang, "");
   EXPECT_EQ(decode_begin_options("len=3\nfuture=1\nlang=de\n").lang, "de")
       << "unknown keys are skipped";

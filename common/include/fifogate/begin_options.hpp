@@ -22,6 +22,10 @@ struct BeginOptions {
   std::string method, path, query;
   // Headers the processor lists (PROC_PASS_HEADERS), by lower-case name: "header.<name>".
   std::map<std::string, std::string> headers;
+  // The answer streams to the client as it comes: the output is framed as
+  // it is read, and MAX_OUTPUT_BYTES (a bound on what the web holds) does
+  // not apply.
+  bool stream = false;
 };
 
 // The longest Content-Type that is passed on; a longer one is not.

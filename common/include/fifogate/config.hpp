@@ -12,6 +12,9 @@ namespace fifogate {
 
 enum class Protocol { raw, ispell };
 enum class Mode { per_request, warm };
+// Whether a kind's answers may stream (PROC_STREAM): on request, never, or always.
+enum class StreamPolicy { allow, never, always };
+const char *stream_policy_name(StreamPolicy p);
 
 // One worker slot's FIFOs and locks, in its kind's directory
 // (PROC_DIR/<name>/). Slot 0 is in, out, status, lock; slot k > 0 appends
@@ -63,7 +66,10 @@ struct Config {
   int64_t keepalive_ms = 5000; // web: idle keep-alive connections are closed after this; 0 = off
   int slots = 16;              // worker slots a processor may claim / the web looks at
   Mode mode = Mode::per_request;
-  int64_t warm_max_requests = 1000; // warm mode: restart the command after this many
+  int64_t warm_max_requests = 1000;          // warm mode: restart the command after this many
+  StreamPolicy stream = StreamPolicy::allow; // processor: may its answers stream
+  int64_t stream_grace_ms = 100; // web: a streamed answer starts no sooner (a fast failure
+                                 // still gets its own status code)
 
   // This kind's directory, and the same settings for another kind (the web
   // keeps one per kind it serves).

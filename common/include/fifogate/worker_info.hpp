@@ -14,6 +14,7 @@ namespace fifogate {
 //   mode=per-request|warm  content_type=<PROC_CONTENT_TYPE>
 //   timeout_ms=<n>  max_body_bytes=<n>  max_output_bytes=<n>
 //   params=<PROC_PARAMS>  pass_headers=<name>,<name>  pass_request=0|1
+//   stream=allow|never|always  (PROC_STREAM)
 //   dict_id=<hex>  (ispell commands whose answers only the installed
 //                   dictionaries decide: the web may cache them by line)
 // Unknown keys are skipped, so a newer worker can add some; a number that
@@ -24,6 +25,7 @@ struct WorkerInfo {
   std::string version;
   std::vector<std::string> langs; // the dictionaries installed where it runs
   std::string name, command, protocol, mode, content_type;
+  std::string stream;       // PROC_STREAM; empty: a worker that does not say (allow)
   std::string params;       // PROC_PARAMS as written
   std::string pass_headers; // PROC_PASS_HEADERS, lower case, comma-separated
   bool pass_request = false;
