@@ -216,10 +216,11 @@ def run(args, work, procs):
     d.type(d.js("return document.activeElement")[ELEMENT], "\ue00c")  # Escape
     wait_for("the suggestions to close", lambda: d.js("return document.getElementById('suggest').hidden"))
 
-    log("the raw aspell -a output")
+    log("the raw aspell -a output, streamed as server-sent events")
     d.click(d.find("#rawToggle"))
     raw = wait_for("the raw output", lambda: (lambda t: t if t.startswith("@(#)") else None)(
-        d.js("return document.getElementById('raw').textContent")))
+        d.js("const r = document.getElementById('raw');"
+             "return r.getAttribute('aria-busy') === 'false' ? r.textContent : ''")))
     for word in MISSPELLED - {"speling"}:
         if f"& {word} " not in raw:
             raise Failed(f"the raw output lacks '& {word} ': {raw[:300]}")
