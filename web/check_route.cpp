@@ -55,6 +55,13 @@ void WebServer::Impl::check(const httplib::Request &req, httplib::Response &res,
     RequestContext::current().unread_body = true;
     return fail(404, unknown);
   }
+  // Its answer is worked out from the whole output: it cannot come in pieces.
+  if (req.has_param("stream") ||
+      req.get_header_value("Accept").find("text/event-stream") != std::string::npos) {
+    RequestContext::current().unread_body = true;
+    return fail(400, "POST /check does not stream: its matches come from the whole answer; "
+                     "POST /process?stream=1 streams the checker's output");
+  }
   Body body = read_body(req, reader);
   if (body.status)
     return fail(body.status, body.error);

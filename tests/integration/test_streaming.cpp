@@ -104,7 +104,11 @@ TEST(Streaming, TheFirstLinesArriveWhileTheCommandStillRuns) {
   EXPECT_EQ(c.trailers["x-exit-code"], "0");
   EXPECT_EQ(c.trailers["x-status"], "200");
   EXPECT_EQ(c.trailers["x-stderr-truncated"], "0");
-  EXPECT_NE(s.web_log().find("stream=plain outcome=ok exit=0"), std::string::npos) << s.web_log();
+  // The access line is written once the answer is out, with its outcome.
+  EXPECT_TRUE(eventually(
+      [&] { return s.web_log().find("stream=plain outcome=ok exit=0") != std::string::npos; },
+      seconds(5)))
+      << s.web_log();
 }
 
 TEST(Streaming, TrailersCarryAFailureTimeoutAndSignal) {
@@ -128,6 +132,18 @@ TEST(Streaming, TrailersCarryAFailureTimeoutAndSignal) {
     EXPECT_EQ(c.trailers["x-exit-code"], k.exit_code) << k.query;
     EXPECT_EQ(c.trailers["x-signal"], k.signal) << k.query;
     EXPECT_EQ(c.trailers["x-status"], k.status) << k.query;
+    // The same, as events: the last one says it.
+    StreamClient e(s.port(), stream_request("/process?" + k.query, "partial\n",
+                                            "Accept: text/event-stream\r\n"));
+    ASSERT_TRUE(e.read_head()) << k.query;
+    auto events = parse_sse(e.rest());
+    EXPECT_EQ(events.text, "partial\n") << k.query;
+    ASSERT_EQ(events.status_events, 1) << k.query;
+    EXPECT_EQ(events.status["outcome"], k.outcome) << k.query;
+    EXPECT_EQ(events.status["exit_code"].dump(), k.exit_code.empty() ? "null" : k.exit_code);
+    EXPECT_EQ(events.status["signal"].dump(), k.signal.empty() ? "null" : k.signal);
+    EXPECT_EQ(events.status["status"].dump(), k.status) << k.query;
+    EXPECT_EQ(events.status["stderr"], k.outcome == "failed" ? "said on stderr\n" : "") << k.query;
   }
   // A command killed by a signal while it streams.
   Stack k(Env{{"PROC_COMMAND", "sh -c 'echo started; sleep 0.5; kill -9 $$'"}});
@@ -144,7 +160,7 @@ TEST(Streaming, TrailersCarryAFailureTimeoutAndSignal) {
 TEST(Streaming, AFailureWithinTheGraceKeepsItsStatusCode) {
   Stack s(napper());
   s.start_processor();
-  s.start_web();
+  s.start_web({{"WEB_STREAM_GRACE_MS", "3000"}}); // a slow machine still starts sh in time
   auto a = http_post(s.port(), "/process?stream=1&code=3", "partial\n");
   EXPECT_EQ(a.status, 502) << a.body;
   EXPECT_EQ(a.header("x-exit-code"), "3");
@@ -170,6 +186,17 @@ TEST(Streaming, AWorkerKilledMidStreamEndsItWithWorkerLost) {
   EXPECT_EQ(*first + rest, "before the end\n");
   EXPECT_EQ(c.trailers["x-outcome"], "worker_lost");
   EXPECT_EQ(c.trailers["x-status"], "502");
+  // As events too.
+  s.start_processor();
+  StreamClient e(s.port(), stream_request("/process?nap=20", "before the end\n",
+                                          "Accept: text/event-stream\r\n"));
+  ASSERT_TRUE(e.read_head());
+  ASSERT_TRUE(e.next().has_value());
+  s.processor().signal(SIGKILL);
+  auto events = parse_sse(e.rest(seconds(10)));
+  ASSERT_EQ(events.status_events, 1);
+  EXPECT_EQ(events.status["outcome"], "worker_lost");
+  EXPECT_EQ(events.status["status"], 502);
 }
 
 TEST(Streaming, ServerSentEventsCarryTextBytesAndTheStatus) {
@@ -196,7 +223,7 @@ TEST(Streaming, ServerSentEventsCarryTextBytesAndTheStatus) {
   // Done within the grace: still events, in one piece.
   Stack q(Env{{"PROC_COMMAND", "echo quick"}});
   q.start_processor();
-  q.start_web();
+  q.start_web({{"WEB_STREAM_GRACE_MS", "3000"}});
   auto a = http_post(q.port(), "/process", "", {{"Accept", "text/event-stream"}});
   EXPECT_EQ(a.status, 200);
   EXPECT_EQ(a.header("content-type"), "text/event-stream");
@@ -229,7 +256,9 @@ TEST(Streaming, AClientThatLeavesEndsTheCommandAndTheWorkerServesOn) {
     EXPECT_EQ(a.status, 200) << a.body;
     EXPECT_EQ(a.body, "next request\n");
   }
-  EXPECT_NE(s.web_log().find("outcome=client_gone"), std::string::npos) << s.web_log();
+  EXPECT_TRUE(eventually(
+      [&] { return s.web_log().find("outcome=client_gone") != std::string::npos; }, seconds(5)))
+      << s.web_log();
 }
 
 TEST(Streaming, ASlowReaderSlowsTheCommandInsteadOfGrowingMemory) {
@@ -305,6 +334,8 @@ TEST(Streaming, WhoMayStreamAndHow) {
   auto old = http_raw(s.port(), "POST /process/always HTTP/1.0\r\nContent-Length: 0\r\n\r\n");
   EXPECT_EQ(old.status, 200);
   EXPECT_EQ(old.body, "one\ntwo\n");
+  // /check never streams.
+  EXPECT_EQ(http_post(s.port(), "/check/never?stream=1", "{\"text\": \"x\"}").status, 400);
   // /processors says which.
   auto kinds = nlohmann::json::parse(http_get(s.port(), "/processors").body);
   std::map<std::string, std::string> stream;
