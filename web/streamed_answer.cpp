@@ -77,7 +77,14 @@ void WebServer::Impl::process_streamed(const httplib::Request &req, httplib::Res
   // The exchange writes the body while the output is read: run here, a
   // command that answers as it reads would wait on a client not yet served.
   s->task.emplace(readers.start([this, raw, k, id, opts, wait_from] {
-    raw->pipe.finish(dispatch_from(*k, id, raw->body, opts, wait_from, &raw->pipe));
+    try {
+      raw->pipe.finish(dispatch_from(*k, id, raw->body, opts, wait_from, &raw->pipe));
+    } catch (const std::exception &e) { // on this thread nobody else would see it
+      ExchangeResult r;
+      r.error = ExchangeError::internal;
+      r.detail = std::string("streamed exchange: ") + e.what();
+      raw->pipe.finish(std::move(r));
+    }
   }));
   // A failure within the grace keeps its own status code.
   s->pipe.wait_for_end(Deadline(started + Millis(cfg.stream_grace_ms)));
