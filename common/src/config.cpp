@@ -1,6 +1,7 @@
 #include "fifogate/config.hpp"
 #include <cctype>
 #include <charconv>
+#include <cstdio>
 #include <cstdlib>
 
 namespace fifogate {
@@ -28,6 +29,16 @@ const char *stream_policy_name(StreamPolicy p) {
     return "always";
   }
   return "allow";
+}
+
+const char *mode_name(Mode m) {
+  return m == Mode::warm ? "warm" : "per-request";
+}
+
+std::string octal_mode(int64_t mode) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%04llo", static_cast<unsigned long long>(mode));
+  return buf;
 }
 
 bool valid_kind_name(std::string_view name) {
@@ -171,7 +182,7 @@ Result<Config> config_from(const EnvLookup &env) {
   }
   if (c.pass_headers.size() > 16)
     return Error::logic("PROC_PASS_HEADERS: at most 16 headers");
-  std::string pass_request = "0";
+  std::string pass_request = c.pass_request ? "1" : "0";
   get_str(env, "PROC_PASS_REQUEST", pass_request);
   if (pass_request != "0" && pass_request != "1")
     return Error::logic("PROC_PASS_REQUEST=" + pass_request + ": expected 0 or 1");
@@ -186,7 +197,7 @@ Result<Config> config_from(const EnvLookup &env) {
   get_str(env, "WEB_SOCKET", c.web_socket);
   if (!c.web_socket.empty() && c.web_socket[0] != '/')
     return Error::logic("WEB_SOCKET=" + c.web_socket + ": an absolute path is expected");
-  std::string socket_mode = "0660";
+  std::string socket_mode = octal_mode(c.web_socket_mode);
   get_str(env, "WEB_SOCKET_MODE", socket_mode);
   {
     char *end = nullptr;
@@ -213,7 +224,7 @@ Result<Config> config_from(const EnvLookup &env) {
     return argv.error();
   c.command = *argv;
 
-  std::string proto = "auto";
+  std::string proto = kAutoProtocol;
   get_str(env, "PROC_PROTOCOL", proto);
   if (proto == "auto")
     c.protocol = looks_like_ispell(c.command) ? Protocol::ispell : Protocol::raw;
@@ -224,7 +235,7 @@ Result<Config> config_from(const EnvLookup &env) {
   else
     return Error::logic("PROC_PROTOCOL=" + proto + ": expected auto, ispell or raw");
 
-  std::string mode = "per-request";
+  std::string mode = mode_name(c.mode);
   get_str(env, "PROC_MODE", mode);
   if (mode == "per-request")
     c.mode = Mode::per_request;
@@ -235,7 +246,7 @@ Result<Config> config_from(const EnvLookup &env) {
   if (c.mode == Mode::warm && c.protocol != Protocol::ispell)
     return Error::logic("PROC_MODE=warm needs an ispell-protocol command (aspell -a, hunspell -a)");
 
-  std::string stream = "allow";
+  std::string stream = stream_policy_name(c.stream);
   get_str(env, "PROC_STREAM", stream);
   if (stream == "allow")
     c.stream = StreamPolicy::allow;
@@ -281,78 +292,6 @@ Result<Config> config_from(const EnvLookup &env) {
   c.web_threads = static_cast<int>(threads);
   c.slots = static_cast<int>(slots);
   return c;
-}
-
-std::string config_help() {
-  return R"(Environment (same names for fifogate-web and fifogate-processor):
-  PROC_DIR          the shared directory: one subdirectory per processor kind,
-                    holding its FIFOs in, out, status and lock files [/run/fifogate]
-  PROC_NAME         processor: the kind it serves (its subdirectory; the web
-                    serves it at POST /process/<name>)  [default]
-  WEB_DEFAULT_PROCESSOR  web: the kind POST /process and /check go to [default]
-  PROC_SLOTS        worker slots per kind: slot k>0 adds ".k" to each file
-                    (a processor claims the first free one) [16]
-  PROC_COMMAND      command run per request, split into argv without a shell
-                    ('...' "..." and \ quote)           [aspell -a]
-  PROC_PROTOCOL     auto | ispell | raw; auto = ispell for aspell/hunspell/ispell -a
-                                                        [auto]
-  PROC_MODE         per-request (a fresh command per request) | warm (one
-                    long-running ispell command per worker)   [per-request]
-  PROC_WARM_MAX_REQUESTS  warm mode: restart the command after this many [1000]
-  PROC_CONTENT_TYPE processor: the Content-Type of its answers; unset = text/plain;
-                    charset=utf-8 for UTF-8 output, else application/octet-stream
-                                                        [unset]
-  PROC_PARAMS       processor: the parameters a request may set, "name=rule ..."
-                    (rule: a regular expression the whole value must match);
-                    each reaches the command as FIFOGATE_PARAM_<NAME> and as
-                    "{name}" in PROC_COMMAND              [unset]
-  PROC_PASS_HEADERS processor: request headers the command gets, comma-separated,
-                    as FIFOGATE_HEADER_<NAME>             [unset]
-  PROC_PASS_REQUEST processor: 1 = the command gets FIFOGATE_METHOD, _PATH,
-                    _QUERY and _REQUEST_ID               [0]
-  PROC_STREAM       processor: allow (answers stream when a request asks:
-                    ?stream=1 or Accept: text/event-stream) | never | always
-                                                        [allow]
-  PROC_TIMEOUT_MS   the command's deadline; the web waits 2000 ms longer
-                                                        [30000]
-  PROC_WAIT_MS      web: wait for the lock and for a worker (then 503)
-                                                        [5000]
-  HOST              web: listen address                 [0.0.0.0]
-  WEB_SOCKET        web: listen on this Unix socket (absolute path) instead of
-                    HOST:PORT; a stale one is replaced     [unset]
-  WEB_SOCKET_MODE   web: the socket file's mode           [0660]
-  WEB_SOCKET_GROUP  web: the socket file's group (name or gid) [unset]
-  PORT              web: listen port                    [4567]
-  MAX_BODY_BYTES    web: largest request body (then 413) [16777216]
-  MAX_OUTPUT_BYTES  largest command output (then 502)   [67108864]
-  WEB_THREADS       web: requests served at once         [16]
-  WEB_MAX_CONNECTIONS  web: connections open at once; past it a new one gets
-                    503 at once (requests wait by time: PROC_WAIT_MS) [10000]
-  WEB_HEAD_TIMEOUT_MS  web: a request's head must arrive within this (then 408)
-                                                        [10000]
-  WEB_BODY_TIMEOUT_MS  web: a request's body must arrive within this (then 408)
-                                                        [120000]
-  WEB_BODY_MIN_RATE web: bytes/s a body must average once WEB_HEAD_TIMEOUT_MS
-                    has passed (then 408); 0 = no minimum [1024]
-  PROC_FORM_FIELD   web: the form field (urlencoded or multipart) that holds the
-                    text; a single uploaded file is taken too; set but empty =
-                    forms reach the command undecoded  [text]
-  WEB_TOKEN         web: when set, the work routes need
-                    "Authorization: Bearer <token>" (else 401)  [unset]
-  WEB_CORS_ORIGINS  web: origins (scheme://host[:port], comma-separated, or *)
-                    whose pages may call the API; unset = no CORS headers [unset]
-  WEB_KEEPALIVE_MS  web: an idle keep-alive connection is closed after this;
-                    0 = one request per connection      [5000]
-  WEB_SEND_TIMEOUT_MS  web: a client must take the whole answer within this,
-                    and never stall 5 s (else the connection is closed) [120000]
-  WEB_STREAM_GRACE_MS  web: a streamed answer starts no sooner than this after
-                    the body was sent, so a fast failure keeps its status [100]
-  WEB_CACHE_BYTES   web: memory for the line cache of ispell answers (each
-                    line's answer kept, least recently used dropped first);
-                    0 = no cache                        [16777216]
-  WEB_V2_MAX_TEXT_LENGTH  web: the longest text /v2/check (LanguageTool API)
-                    takes, in characters (then 413)  [100000]
-)";
 }
 
 } // namespace fifogate

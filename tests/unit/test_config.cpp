@@ -1,4 +1,5 @@
 #include "fifogate/config.hpp"
+#include <algorithm>
 #include <fstream>
 #include <gtest/gtest.h>
 #include <map>
@@ -173,6 +174,58 @@ TEST(Config, HelpNamesEveryVariableItReads) {
       continue;
     EXPECT_NE(help.find("  " + name + " "), std::string::npos) << "--help lacks " << name;
   }
+  // And the table behind it names each once, and nothing else.
+  std::map<std::string, int> documented;
+  for (const auto &doc : setting_docs())
+    ++documented[doc.name];
+  size_t read = 0;
+  for (const auto &name : asked) {
+    if (refused_only(name))
+      continue;
+    ++read;
+    EXPECT_EQ(documented[name], 1) << name;
+  }
+  EXPECT_EQ(documented.size(), read);
+}
+
+// Every setting of a Config, as text to compare.
+static std::string fingerprint(const Config &c) {
+  std::string out;
+  for (const auto &s :
+       {c.proc_dir, c.name, c.default_processor, c.content_type, c.param_spec, c.command_line,
+        c.host, c.web_token, c.cors_origins, c.form_field, c.web_socket, c.web_socket_group})
+    out += s + "|";
+  for (int64_t n : {c.timeout_ms,        c.wait_ms,
+                    int64_t(c.port),     c.max_body_bytes,
+                    c.max_output_bytes,  int64_t(c.web_threads),
+                    c.max_connections,   c.head_timeout_ms,
+                    c.body_timeout_ms,   c.body_min_rate,
+                    c.send_timeout_ms,   c.web_socket_mode,
+                    c.cache_bytes,       c.v2_max_text_length,
+                    c.keepalive_ms,      int64_t(c.slots),
+                    c.warm_max_requests, c.stream_grace_ms,
+                    int64_t(c.protocol), int64_t(c.mode),
+                    int64_t(c.stream),   int64_t(c.pass_request)})
+    out += std::to_string(n) + "|";
+  for (const auto &h : c.pass_headers)
+    out += h + ",";
+  for (const auto &a : c.command)
+    out += a + " ";
+  return out;
+}
+
+// The defaults --help shows are those parsing starts from.
+TEST(Config, TheDocumentedDefaultsAreTheOnesUsed) {
+  auto c = config_from(env_of({}));
+  ASSERT_TRUE(c.ok());
+  for (const auto &doc : setting_docs()) {
+    if (doc.default_text == "unset")
+      continue;
+    // Set to its documented default, a variable changes nothing.
+    auto same = config_from(env_of({{doc.name, doc.default_text}}));
+    ASSERT_TRUE(same.ok()) << doc.name << "=" << doc.default_text << ": " << same.error().message();
+    EXPECT_EQ(fingerprint(*same), fingerprint(*c)) << doc.name;
+  }
 }
 
 TEST(Config, FormFieldSetButEmptyMeansFormsPassUndecoded) {
@@ -185,20 +238,35 @@ TEST(Config, FormFieldSetButEmptyMeansFormsPassUndecoded) {
 }
 
 // The README's configuration table names every variable the configuration
-// reads, each once: checked here, not by hand.
+// reads, each once, with the default parsing starts from: checked here, not
+// by hand.
 TEST(Config, TheReadmeTableNamesEveryVariable) {
   std::ifstream f(std::string(FIFOGATE_SOURCE_DIR) + "/README.md");
   ASSERT_TRUE(f) << "README.md not found";
   std::map<std::string, int> in_table;
+  std::map<std::string, std::string> default_in_table;
   for (std::string line; std::getline(f, line);) {
     if (line.rfind("| `", 0) != 0)
       continue;
     auto end = line.find('`', 3);
     std::string name = line.substr(3, end - 3);
     if (!name.empty() &&
-        name.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") == std::string::npos)
+        name.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") == std::string::npos) {
       ++in_table[name];
+      // "| `NAME` | `default` | meaning |": the second cell, without its backticks.
+      size_t from = line.find('|', end) + 1, to = line.find('|', from);
+      std::string cell = line.substr(from, to - from);
+      std::string plain;
+      for (char ch : cell)
+        if (ch != '`')
+          plain += ch;
+      default_in_table[name] =
+          plain.substr(plain.find_first_not_of(' '),
+                       plain.find_last_not_of(' ') - plain.find_first_not_of(' ') + 1);
+    }
   }
+  for (const auto &doc : setting_docs())
+    EXPECT_EQ(default_in_table[doc.name], doc.default_text) << "README's default of " << doc.name;
   std::vector<std::string> asked;
   auto c = config_from([&](const std::string &k) -> std::optional<std::string> {
     asked.push_back(k);

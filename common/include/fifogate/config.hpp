@@ -103,6 +103,21 @@ Result<std::vector<std::string>> split_command(const std::string &line);
 // "auto" picks ispell for aspell/hunspell/ispell run with -a.
 bool looks_like_ispell(const std::vector<std::string> &argv);
 
+// What PROC_PROTOCOL is unless set: decided by the command.
+constexpr const char *kAutoProtocol = "auto";
+const char *mode_name(Mode m);
+std::string octal_mode(int64_t mode); // "0660"
+
+// A variable the configuration reads: its name, its default as --help and
+// the README's table show it ("unset" when there is none), and what it does.
+struct SettingDoc {
+  std::string name, default_text, help;
+};
+// Every variable, in --help's order. The defaults are taken from Config{}
+// (and the constants above), the ones parsing starts from, so neither
+// --help nor the README (a test compares its table) can drift from them.
+std::vector<SettingDoc> setting_docs();
+
 // The environment section of --help, shared by both binaries.
 std::string config_help();
 
