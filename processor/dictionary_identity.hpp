@@ -1,6 +1,6 @@
 #pragma once
+#include "command_probes.hpp"
 #include "fifogate/config.hpp"
-#include "request_runner.hpp"
 #include <string>
 
 namespace fifogate {

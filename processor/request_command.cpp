@@ -1,6 +1,6 @@
 #include "request_command.hpp"
+#include "command_probes.hpp"
 #include "fifogate/dictionary_name.hpp"
-#include "request_runner.hpp"
 #include <algorithm>
 #include <cctype>
 

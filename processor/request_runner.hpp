@@ -1,4 +1,5 @@
 #pragma once
+#include "command_probes.hpp"
 #include "fifogate/begin_options.hpp"
 #include "fifogate/config.hpp"
 #include "fifogate/dictionary_name.hpp"
@@ -18,34 +19,13 @@ namespace fifogate {
 //   the command's stdout pipe -> (ispell: offsets back) -> output FIFO records
 // then reports a StatusRecord on the status FIFO. The command never touches a
 // FIFO, so a command that exits slowly cannot swallow the next request's body.
+// Its parts, a file each: request_failure (the first failure decides),
+// request_child (the command fed), body_intake, stdout_relay, output_framing,
+// status_settling; the start-up probes are in command_probes.
 struct RequestInput {
   FifoReader &reader;    // the input FIFO, already open
   frame::Parser &parser; // records already read from it
 };
-
-// What a worker learns about its command once, at start-up.
-struct CommandFacts {
-  // The dictionaries the configured checker can use: `aspell dump dicts` (run
-  // without a shell, with the configured options), or the .dic files in
-  // hunspell's directories. Empty for any other command.
-  std::vector<std::string> dictionaries;
-  // How it cuts input into answer blocks, from the banner it prints when run
-  // with no input (by its name if it prints none; not "aspell": hunspell, the
-  // safer guess). A per-request command is fed before its banner comes.
-  ispell::Checker checker = ispell::Checker::aspell;
-  std::string banner; // that first line; empty if it printed none
-};
-// Each probe waits up to 10 s for a command that hangs; a stop signal pending
-// on `stop_fd` (the processor's signalfd; -1: none) cuts that short, and the
-// facts are then incomplete: the caller is to exit.
-CommandFacts learn_command(const Config &cfg, int stop_fd = -1);
-
-// The command with a dictionary chosen: aspell gets --master=<lang> (the names
-// `aspell dump dicts` lists are master dictionaries; --lang would drop a
-// variant such as en_GB-ize), hunspell and ispell get -d <lang>. Appended last
-// so it wins over one in PROC_COMMAND. Nothing for other commands.
-std::optional<std::vector<std::string>> command_with_lang(const std::vector<std::string> &argv,
-                                                          const std::string &lang);
 
 struct RunResult {
   StatusRecord status;
