@@ -208,13 +208,15 @@ bool Runner::poll_and_relay() {
     intake_.read_input(); // an end that poll does not report (see take_early_input())
   if (r <= 0)
     return true;
+  // Each step may fail the request, and a warm command given up then is
+  // gone: the steps after it in this turn must not reach for it.
   if (ps.revents(i_in))
     intake_.read_input();
-  if (ps.revents(i_stdin))
+  if (ps.revents(i_stdin) && child_.process())
     intake_.write_child_stdin();
-  if (ps.revents(i_stdout))
+  if (ps.revents(i_stdout) && child_.process())
     relay_.read();
-  if (ps.revents(i_stderr))
+  if (ps.revents(i_stderr) && child_.process())
     child_.read_stderr();
   if (output_.pending())
     output_.flush(); // full records are ready: no need to wait for POLLOUT first

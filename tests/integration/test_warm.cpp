@@ -351,3 +351,23 @@ TEST(Warm, StderrAtStartOrAClosedStderrIsNoReasonToRestart) {
     }
   }
 }
+
+// A warm command that dies mid-request closes its stdout and stderr at once;
+// the request fails, the command is given up, and in the same turn the
+// worker must not read from the command it just gave up (it crashed doing so).
+TEST(Warm, ACommandThatDiesMidRequestFailsItAndTheWorkerServesOn) {
+  Stack s(Env{{"PROC_MODE", "warm"},
+              {"PROC_PROTOCOL", "ispell"},
+              {"PROC_COMMAND", "sh -c 'echo \"@(#) fake ispell\"; while read l; do case \"$l\" in "
+                               "*die*) echo \"& di 1 0: do\"; echo gone >&2; exit 1;; esac; "
+                               "echo \"*\"; echo; done'"}});
+  s.start_processor();
+  s.start_web();
+  for (int i = 0; i < 8; ++i) {
+    auto died = s.post("die now\n");
+    EXPECT_EQ(died.status, 502) << died.body.substr(0, 300);
+    ASSERT_TRUE(is_alive(s.processor().pid())) << "the worker crashed, round " << i;
+    auto next = s.post("fine\n");
+    EXPECT_EQ(next.status, 200) << next.body.substr(0, 300);
+  }
+}
