@@ -34,9 +34,12 @@
 #     processor of one kind mounts, sees and opens none of the other kind's
 #     FIFOs, the web sees both; a spell processor killed -> the other spell
 #     worker answers meanwhile, the restart policy (Always) restarts it,
-#     answers right again; the Pod stopped while a request is in flight ->
-#     that request still gets its whole 200 answer and every container exits
-#     0 (the SIGTERM drain); `podman kube down` leaves no pod, container or
+#     answers right again; a second replica (the same Pod, played again on
+#     port 4600 with volumes of its own) answers too; the first Pod stopped
+#     while a request is in flight -> that request still gets its whole 200
+#     answer, every container exits 0 (the SIGTERM drain), and the second
+#     replica answers every request sent meanwhile; the first Pod started
+#     again answers right; `podman kube down` leaves no pod, container or
 #     volume.  It prints the measured Pod start time and each container's
 #     peak memory.
 #
@@ -56,6 +59,11 @@ CI=${CI:-}
 PORT=4599
 BASE=http://127.0.0.1:$PORT
 POD=fifogate-pod-0
+# The second replica (step 8b): the same Pod again, on a port of its own.
+PORT_B=4600
+BASE_B=http://127.0.0.1:$PORT_B
+POD_B=fifogate-b-pod-0
+PLAYED_B=0
 CONTAINERS=(web spell-0 spell-1 markdown-0)
 VOLUMES=(fifogate-spell fifogate-markdown fifogate-tmp-web fifogate-tmp-spell-0 fifogate-tmp-spell-1
   fifogate-tmp-markdown-0)
@@ -210,8 +218,12 @@ busy_spell() {
 leftovers() {
   local v
   pm pod exists "$POD" 2>/dev/null && echo "pod $POD"
-  pm ps -a --format '{{.Names}}' 2>/dev/null | grep "^$POD-" | sed 's/^/container /'
-  for v in "${VOLUMES[@]}"; do pm volume exists "$v" 2>/dev/null && echo "volume $v"; done
+  pm pod exists "$POD_B" 2>/dev/null && echo "pod $POD_B"
+  pm ps -a --format '{{.Names}}' 2>/dev/null | grep -E "^($POD|$POD_B)-" | sed 's/^/container /'
+  for v in "${VOLUMES[@]}"; do
+    pm volume exists "$v" 2>/dev/null && echo "volume $v"
+    pm volume exists "${v/fifogate-/fifogate-b-}" 2>/dev/null && echo "volume ${v/fifogate-/fifogate-b-}"
+  done
   return 0
 }
 
@@ -240,6 +252,10 @@ cleanup() {
     timeout 120 "${PODMAN[@]}" kube down "$WORK/play.yaml" >/dev/null 2>&1
     local v
     for v in "${VOLUMES[@]}"; do "${PODMAN[@]}" volume rm "$v" >/dev/null 2>&1; done
+  fi
+  if [ "$PLAYED_B" = 1 ]; then
+    timeout 120 "${PODMAN[@]}" kube down "$WORK/play-b.yaml" >/dev/null 2>&1
+    for v in "${VOLUMES[@]}"; do "${PODMAN[@]}" volume rm "${v/fifogate-/fifogate-b-}" >/dev/null 2>&1; done
   fi
   [ "$(cat "$RUN_FILE" 2>/dev/null)" = $$ ] && rm -f "$RUN_FILE"
   rm -rf "$WORK"
@@ -341,8 +357,8 @@ pass "kubectl kustomize renders base ($(kinds "$WORK/base.yaml")), overlays/warm
 # ---------------------------------------------------------------------------
 if [ -n "$(leftovers)" ]; then
   log "removing what an earlier run left: $(leftovers | tr '\n' ' ')"
-  pm pod rm -f "$POD" >/dev/null 2>&1
-  for v in "${VOLUMES[@]}"; do pm volume rm -f "$v" >/dev/null 2>&1; done
+  pm pod rm -f "$POD" "$POD_B" >/dev/null 2>&1
+  for v in "${VOLUMES[@]}"; do pm volume rm -f "$v" "${v/fifogate-/fifogate-b-}" >/dev/null 2>&1; done
   [ -z "$(leftovers)" ] || fail "cannot remove the leftovers of an earlier run: $(leftovers | tr '\n' ' ')"
 fi
 code=$(curl -s --noproxy '*' --max-time 2 -o /dev/null -w '%{http_code}' "$BASE/" 2>/dev/null)
@@ -475,6 +491,40 @@ check_answer "after spell-0's restart"
 pass "spell-0 restarted by the restart policy (RestartCount $restarts0 -> $restarts) in about $((t / 2)) s"
 
 # ---------------------------------------------------------------------------
+# 8a. A second replica: a Pod of its own, with FIFOs of its own; both answer
+# ---------------------------------------------------------------------------
+# On a cluster the Deployment's replicas are Pods like this one behind one
+# Service, each on its own node or network namespace. Here every Pod is on
+# the host's network and podman names an emptyDir's volume after it, so the
+# copy gets its own port and volume names; nothing else of it changes.
+sed -e "s/\b$PORT\b/$PORT_B/g" -e 's/^\(  name: \)fifogate$/\1fifogate-b/' \
+  -e 's/\bfifogate-\(spell\|markdown\|tmp-\)/fifogate-b-\1/g' "$WORK/play.yaml" >"$WORK/play-b.yaml"
+code=$(curl -s --noproxy '*' --max-time 2 -o /dev/null -w '%{http_code}' "$BASE_B/" 2>/dev/null)
+[ "$code" = 000 ] || fail "something already answers on 127.0.0.1:$PORT_B"
+PLAYED_B=1
+timeout 180 "${PODMAN[@]}" kube play --network host "$WORK/play-b.yaml" >"$WORK/play-b.log" 2>&1 ||
+  { grep -v systemd "$WORK/play-b.log" | tail -30; fail "podman kube play of the second replica failed"; }
+t=0
+until curl -s --noproxy '*' --max-time 2 "$BASE_B/healthz" 2>/dev/null |
+  grep -q 'workers per processor: markdown=1 spell=2$'; do
+  t=$((t + 1))
+  [ "$t" -le 300 ] || fail "the second replica's /healthz does not count markdown=1 spell=2 within 60 s"
+  sleep 0.2
+done
+batch replicas spell 2
+for b in "$BASE" "$BASE_B"; do
+  i=$([ "$b" = "$BASE" ] && echo 1 || echo 2)
+  code=$(curl -sS --noproxy '*' --max-time 60 -o "$WORK/replicas/$i.out" -w '%{http_code}' \
+    --data-binary @"$WORK/replicas/$i.in" "$b/process")
+  [ "$code" = 200 ] || fail "replica $b: POST /process gave $code"
+  cmp -s "$WORK/replicas/$i.out" "$WORK/replicas/$i.exp" || fail "replica $b: POST /process differs from aspell -a"
+done
+pm exec "$POD_B-web" sh -c 'test -p /run/fifogate/spell/in' || fail "the second replica has no FIFOs of its own"
+[ "$(pm volume inspect fifogate-b-spell --format '{{.Mountpoint}}')" != "$(pm volume inspect fifogate-spell --format '{{.Mountpoint}}')" ] ||
+  fail "the two replicas share their FIFO volume"
+pass "a second replica ($POD_B, 127.0.0.1:$PORT_B, its own FIFO volumes): both Pods answer POST /process as aspell -a does"
+
+# ---------------------------------------------------------------------------
 # 8. Measurements: peak memory of each container's process (after the load)
 # ---------------------------------------------------------------------------
 mem=()
@@ -515,16 +565,40 @@ done
 # stop timeout stays podman's default), nor preStop: give the drain its 60 s
 # here; all containers get SIGTERM at once.
 log "the containers' stop timeout as played: $(state_of web '{{.Config.StopTimeout}}') s (terminationGracePeriodSeconds: 60); stopping with -t 60"
+# Meanwhile the other replica takes requests, as the Service would send them.
+: >"$WORK/b-codes"
+# Each body has a line of its own, so no answer comes from the web's cache.
+(
+  n=0
+  while [ ! -e "$WORK/stopped" ]; do
+    n=$((n + 1))
+    { echo "Meanwhile requst $n of $$."; cat "$WORK/sample.txt"; } |
+      curl -sS --noproxy '*' --max-time 30 -o /dev/null -w '%{http_code}\n' \
+        --data-binary @- "$BASE_B/process" >>"$WORK/b-codes" 2>&1
+  done
+) &
+B_LOOP=$!
 timeout 90 "${PODMAN[@]}" pod stop -t 60 "$POD" >"$WORK/stop.log" 2>&1 || { cat "$WORK/stop.log"; fail "pod stop"; }
+touch "$WORK/stopped"
+wait "$B_LOOP"
 wait "$BG_PID"
 BG_PID=
+b_total=$(wc -l <"$WORK/b-codes")
+b_ok=$(grep -cx 200 "$WORK/b-codes")
+[ "$b_total" -gt 0 ] && [ "$b_ok" = "$b_total" ] ||
+  fail "the other replica, while the first stopped: $b_ok of $b_total requests 200 ($(sort "$WORK/b-codes" | uniq -c | tr '\n' ' '))"
 [ "$(cat "$WORK/slow.code")" = 200 ] || fail "the request in flight when the Pod stopped gave $(cat "$WORK/slow.code") $(cat "$WORK/slow.err")"
 cmp -s "$WORK/slow.out" "$WORK/slow.expected" || fail "the request in flight when the Pod stopped got a wrong or cut answer"
 for c in "${CONTAINERS[@]}"; do
   [ "$(state_of "$c" '{{.State.ExitCode}}')" = 0 ] || fail "$c exited $(state_of "$c" '{{.State.ExitCode}}') on SIGTERM"
 done
 pm logs "$(ctr web)" 2>&1 | grep -q 'finishing requests in flight' || fail "the web did not log its drain"
-pass "Pod stopped while $busy ran a request: it got its whole 200 answer ($(wc -c <"$WORK/slow.out") bytes), every container exited 0"
+pass "Pod stopped while $busy ran a request: it got its whole 200 answer ($(wc -c <"$WORK/slow.out") bytes), every container exited 0; the other replica answered all $b_total requests sent meanwhile"
+# The rolling restart's other half: the stopped Pod starts again and serves.
+timeout 120 "${PODMAN[@]}" pod start "$POD" >"$WORK/start.log" 2>&1 || { cat "$WORK/start.log"; fail "pod start"; }
+wait_kinds "markdown=1 spell=2" 60 || fail "the restarted Pod's /healthz does not count markdown=1 spell=2"
+check_answer "the first Pod, started again"
+pass "the first Pod started again and answers right: a stop and start of one Pod at a time loses no request"
 
 # ---------------------------------------------------------------------------
 # 10. Down: nothing left
@@ -532,6 +606,9 @@ pass "Pod stopped while $busy ran a request: it got its whole 200 answer ($(wc -
 timeout 120 "${PODMAN[@]}" kube down "$WORK/play.yaml" >"$WORK/down.log" 2>&1 ||
   { grep -v systemd "$WORK/down.log"; fail "podman kube down failed"; }
 PLAYED=0
+timeout 120 "${PODMAN[@]}" kube down "$WORK/play-b.yaml" >"$WORK/down-b.log" 2>&1 ||
+  { grep -v systemd "$WORK/down-b.log"; fail "podman kube down of the second replica failed"; }
+PLAYED_B=0
 left=$(leftovers)
 [ -z "$left" ] || {
   PLAYED=1
