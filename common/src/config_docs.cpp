@@ -113,7 +113,7 @@ std::vector<SettingDoc> setting_docs() {
        "web: a client must take a whole answer (not streamed) within this, and never stall 5 s "
        "(else the connection is closed)"},
       {"WEB_STREAM_GRACE_MS", n(d.stream_grace_ms),
-       "web: a streamed answer starts no sooner than this after the request went to a worker, "
+       "web: a streamed answer starts no sooner than this after the request was read, "
        "so a fast failure keeps its status"},
       {"WEB_CACHE_BYTES", n(d.cache_bytes),
        "web: memory for the line cache of ispell answers (each line's answer kept, least "
