@@ -62,12 +62,8 @@ void WebServer::Impl::answer(const httplib::Request &req, httplib::Response &res
   }
   if (v.status == 200) {
     // The processor's PROC_CONTENT_TYPE, else by what the output is.
-    std::string type = r.status ? r.status->content_type : std::string();
-    for (unsigned char c : type)
-      if (c < ' ' || c > '~')
-        type.clear(); // the worker checks its own; the wire is not trusted
-    if (type.empty())
-      type = is_text(r.output) ? "text/plain; charset=utf-8" : "application/octet-stream";
+    std::string type =
+        answer_content_type(r.status ? r.status->content_type : std::string(), r.output);
     res.set_header("X-Content-Type-Options", "nosniff");
     // The type is the processor's to choose (text/html, say) and the answer
     // comes from the web's origin: a browser opening it runs no script of

@@ -12,6 +12,16 @@ bool is_text(std::string_view bytes) {
   return v.feed(bytes) && v.finish();
 }
 
+std::string answer_content_type(const std::string &declared, std::string_view output) {
+  bool printable = !declared.empty();
+  for (unsigned char c : declared)
+    printable =
+        printable && c >= ' ' && c <= '~'; // the worker checks its own; the wire is not trusted
+  if (printable)
+    return declared;
+  return is_text(output) ? "text/plain; charset=utf-8" : "application/octet-stream";
+}
+
 std::string base64(std::string_view bytes) {
   using namespace boost::archive::iterators;
   using Encoder = base64_from_binary<transform_width<const char *, 6, 8>>;

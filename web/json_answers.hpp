@@ -21,6 +21,9 @@ nlohmann::json exchange_json(const RequestId &id, const ExchangeResult &r, const
 
 // UTF-8 without NUL bytes: what is answered as text.
 bool is_text(std::string_view bytes);
+// A 200 answer's Content-Type: the processor's own (`declared`, from the
+// wire: used only when it is printable ASCII), else by what `output` is.
+std::string answer_content_type(const std::string &declared, std::string_view output);
 // RFC 4648 base64, padded.
 std::string base64(std::string_view bytes);
 

@@ -74,8 +74,8 @@ void WebServer::Impl::process_streamed(const httplib::Request &req, httplib::Res
   ProcessorKind *k = &kind;
   auto wait_from = ctx.wait_from;
   auto started = Clock::now();
-  // The exchange writes the body while the output is read: run here, a
-  // command that answers as it reads would wait on a client not yet served.
+  // The exchange runs on a thread of its own: it writes the body while the
+  // output is read, and this thread must be free to pass that output on.
   s->task.emplace(readers.start([this, raw, k, id, opts, wait_from] {
     try {
       raw->pipe.finish(dispatch_from(*k, id, raw->body, opts, wait_from, &raw->pipe));
@@ -125,13 +125,8 @@ void WebServer::Impl::process_streamed(const httplib::Request &req, httplib::Res
     type = "text/event-stream";
   } else {
     // The processor's PROC_CONTENT_TYPE, else by what the output starts with.
-    type = kind.described().info->content_type;
-    for (unsigned char c : type)
-      if (c < ' ' || c > '~')
-        type.clear();
     std::string_view head(s->pending.data(), s->pending.size() - incomplete_utf8_tail(s->pending));
-    if (type.empty())
-      type = is_text(head) ? "text/plain; charset=utf-8" : "application/octet-stream";
+    type = answer_content_type(kind.described().info->content_type, head);
     res.set_header("Trailer", kStreamTrailerNames);
     res.set_header("Content-Security-Policy", "sandbox; default-src 'none'");
   }
