@@ -15,7 +15,8 @@
 
 namespace {
 
-const char *kUsage = R"(usage: fifogate-processor [--help | --version | --healthcheck]
+const char *kUsage =
+    R"(usage: fifogate-processor [--help | --version | --healthcheck | --ready-fd N]
 
 The worker: creates the FIFOs and lock file if missing, then runs PROC_COMMAND
 once per request with its stdin fed from the input FIFO and its stdout relayed
@@ -23,6 +24,8 @@ to the output FIFO, and reports exit status and stderr on the status FIFO.
 SIGTERM or SIGINT: finish the request in progress, then exit 0.
 Exit codes: 0 stopped by signal, 100 bad usage or configuration, 111 system error.
 --healthcheck: exit 0 when a processor of this host holds a slot whose FIFOs exist.
+--ready-fd N: once serving a slot, write "ready" and a newline to file descriptor
+N, then close it (for a supervisor or a test to wait on).
 
 )";
 
@@ -99,5 +102,5 @@ int main(int argc, char **argv) {
     fifogate::log_line("processor", "fatal: signalfd failed");
     return 111;
   }
-  return fifogate::serve(*cfg, sfd);
+  return fifogate::serve(*cfg, sfd, cli.ready);
 }

@@ -2,6 +2,7 @@
 #include "fifogate/fd_io.hpp"
 #include "fifogate/ispell.hpp"
 #include "fifogate/log.hpp"
+#include "fifogate/log_fields.hpp"
 #include <poll.h>
 
 namespace fifogate {
@@ -43,7 +44,7 @@ Result<void> WarmCommand::ensure_started(const Deadline &deadline, int stop_fd) 
   // What it said on stderr while starting (a warning) belongs to no request:
   // logged here, or the first request would take it for stray output.
   if (auto said = take_stderr(); !said.empty())
-    log_line("processor", "warm command said on stderr while starting: \"" + said + "\"");
+    log_line("processor", "warm command said on stderr while starting: \"" + log_text(said) + "\"");
   return {};
 }
 
@@ -122,7 +123,7 @@ std::optional<std::string> WarmCommand::stray_output() {
   // request's. What it said goes to the log, shortened. A closed stderr is
   // no anomaly.
   if (auto said = take_stderr(); !said.empty())
-    return "it wrote to stderr between requests: \"" + said + "\"";
+    return "it wrote to stderr between requests: \"" + log_text(said) + "\"";
   return std::nullopt;
 }
 

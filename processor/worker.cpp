@@ -5,6 +5,7 @@
 #include "fifogate/file_lock.hpp"
 #include "fifogate/kind_file.hpp"
 #include "fifogate/log.hpp"
+#include "fifogate/log_fields.hpp"
 #include "fifogate/worker_info.hpp"
 #include "request_runner.hpp"
 #include "warm_command.hpp"
@@ -78,20 +79,20 @@ bool stop_requested(int stop_fd, int timeout_ms) {
 
 void log_result(const RunResult &r) {
   const auto &s = r.status;
-  std::string line = "req=" + s.id.hex() + " outcome=" + outcome_name(s.outcome) +
-                     " exit=" + std::to_string(s.exit_code);
+  LogFields f;
+  f.add("outcome", outcome_name(s.outcome)).add("exit", s.exit_code);
   if (s.signal)
-    line += " signal=" + std::to_string(s.signal);
+    f.add("signal", s.signal);
   if (!r.lang.empty())
-    line += " lang=" + r.lang;
+    f.add("lang", r.lang);
   if (r.streamed)
-    line += " stream=1";
-  line += " in=" + std::to_string(r.in_bytes) + "B out=" + std::to_string(r.out_bytes) + "B " +
-          std::to_string(s.duration_ms) + "ms";
+    f.add("stream", "1");
+  f.add("in", std::to_string(r.in_bytes) + "B").add("out", std::to_string(r.out_bytes) + "B");
+  std::string line = "req=" + s.id.hex() + f.str() + " " + std::to_string(s.duration_ms) + "ms";
   if (!r.delivered)
     line += " answer=undelivered";
   if (!s.message.empty())
-    line += " msg=\"" + s.message + "\"";
+    line += LogFields().quoted("msg", s.message).str();
   say(line);
 }
 
@@ -127,7 +128,7 @@ std::optional<std::pair<Channel, FileLock>> claim_slot(const Config &cfg, int st
 
 } // namespace
 
-int serve(const Config &cfg, int stop_fd) {
+int serve(const Config &cfg, int stop_fd, ReadySignal &ready) {
   int exit_code = 0;
   // Listed before the slot is claimed, so the info below is complete as soon
   // as anyone can see this worker.
@@ -183,13 +184,17 @@ int serve(const Config &cfg, int stop_fd) {
     say("fatal: " + reader.error().message());
     return 111;
   }
-  say("ready: worker=" + name + " name=" + cfg.name + " command=\"" + cfg.command_line +
-      "\" protocol=" + (cfg.protocol == Protocol::ispell ? "ispell" : "raw") +
-      " mode=" + (cfg.mode == Mode::warm ? "warm" : "per-request") +
-      (cfg.protocol != Protocol::ispell           ? ""
-       : facts.checker == ispell::Checker::aspell ? " checker=aspell"
-                                                  : " checker=hunspell") +
-      " slot=" + std::to_string(ch.slot) + " in=" + ch.input_path);
+  LogFields ready_fields;
+  ready_fields.add("worker", name)
+      .add("name", cfg.name)
+      .quoted("command", cfg.command_line)
+      .add("protocol", cfg.protocol == Protocol::ispell ? "ispell" : "raw")
+      .add("mode", cfg.mode == Mode::warm ? "warm" : "per-request");
+  if (cfg.protocol == Protocol::ispell)
+    ready_fields.add("checker", facts.checker == ispell::Checker::aspell ? "aspell" : "hunspell");
+  ready_fields.add("slot", ch.slot).add("in", ch.input_path);
+  say("ready:" + ready_fields.str());
+  ready.send("ready slot=" + std::to_string(ch.slot));
 
   std::optional<WarmCommand> warm;
   if (cfg.mode == Mode::warm) {

@@ -4,14 +4,6 @@
 
 namespace fifogate {
 
-std::string printable(std::string_view s) {
-  constexpr size_t kMax = 200;
-  std::string out;
-  for (char c : s.substr(0, kMax))
-    out += static_cast<unsigned char>(c) < 0x20 || c == 0x7f ? '?' : c == '"' ? '\'' : c;
-  return s.size() > kMax ? out + "..." : out;
-}
-
 std::string human_size(int64_t n) {
   if (n < 10 * 1024)
     return std::to_string(n) + "B";
@@ -25,23 +17,27 @@ std::string human_size(int64_t n) {
 // processor logs the same req=<id>, so one grep follows a request across both.
 void WebServer::Impl::log_refused(int status, const std::string &reason, const RequestId &id) {
   metrics.request("(refused)", status, 0, 0, 0);
-  log_line("web", "req=" + id.hex() + " - - " + std::to_string(status) +
-                      " 0ms in=0B out=0B reason=\"" + printable(reason) + "\"");
+  log_line("web", "req=" + id.hex() + " - - " + std::to_string(status) + " 0ms in=0B out=0B" +
+                      LogFields().quoted("reason", reason).str());
 }
 
 void WebServer::Impl::log_access(const RequestContext &a) {
   double secs = std::chrono::duration<double>(Clock::now() - a.start).count();
   metrics.request(a.path, a.status, secs, a.bytes_in, a.bytes_out, a.processor);
-  std::string line = "req=" + a.id.hex() + " " + printable(a.method) + " " + printable(a.path) +
-                     " " + std::to_string(a.status) + " " +
-                     std::to_string(static_cast<int64_t>(secs * 1000)) +
-                     "ms in=" + human_size(a.bytes_in) + " out=" + human_size(a.bytes_out) +
-                     (a.processor.empty() ? "" : " processor=" + a.processor) + a.extra + a.cache;
+  LogFields f;
+  f.add("in", human_size(a.bytes_in)).add("out", human_size(a.bytes_out));
+  if (!a.processor.empty())
+    f.add("processor", a.processor);
+  // Then what the exchange and the line cache noted, then why it failed.
+  LogFields why;
   if (a.status >= 400 && !a.reason.empty())
-    line += " reason=\"" + printable(a.reason) + "\"";
+    why.quoted("reason", a.reason);
   if (!a.undelivered.empty())
-    line += " undelivered=\"" + printable(a.undelivered) + "\"";
-  log_line("web", line);
+    why.quoted("undelivered", a.undelivered);
+  log_line("web", "req=" + a.id.hex() + " " + log_text(a.method) + " " + log_text(a.path) + " " +
+                      std::to_string(a.status) + " " +
+                      std::to_string(static_cast<int64_t>(secs * 1000)) + "ms" + f.str() +
+                      a.extra.str() + a.cache.str() + why.str());
 }
 
 } // namespace fifogate

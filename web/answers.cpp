@@ -28,12 +28,11 @@ void WebServer::Impl::note_exchange(const ExchangeResult &r, const HttpVerdict &
                                     const std::string &lang) {
   auto &a = RequestContext::current();
   if (r.status)
-    a.extra += " outcome=" + std::string(outcome_name(r.status->outcome)) +
-               " exit=" + std::to_string(r.status->exit_code);
+    a.extra.add("outcome", outcome_name(r.status->outcome)).add("exit", r.status->exit_code);
   if (!r.worker.empty())
-    a.extra += " worker=" + r.worker;
+    a.extra.add("worker", r.worker);
   if (!lang.empty())
-    a.extra += " lang=" + lang;
+    a.extra.add("lang", lang);
   std::string detail = r.status && !r.status->message.empty() ? r.status->message : r.detail;
   if (v.status != 200)
     a.reason = v.reason + (detail.empty() ? "" : ": " + detail);

@@ -57,7 +57,7 @@ ExchangeResult WebServer::Impl::dispatch_text(ProcessorKind &kind, const Request
   if (!banner) {
     // The first text of this dictionary: answered whole, and remembered.
     ExchangeResult r = dispatch(kind, id, text, opts);
-    ctx.cache += " cache=miss";
+    ctx.cache.add("cache", "miss");
     if (succeeded(r) && same_dictionaries(r)) {
       auto b = r.output.substr(0, r.output.find('\n') + 1);
       TextLines lines = text_lines(text, ispell::checker_from_banner(b));
@@ -95,9 +95,9 @@ ExchangeResult WebServer::Impl::dispatch_text(ProcessorKind &kind, const Request
   size_t answered = 0;
   for (bool a : lines.answered)
     answered += a;
-  ctx.cache += " cache=" + std::string(missing.empty() ? "hit" : "partial") +
-               " lines_cached=" + std::to_string(answered - missing.size()) + "/" +
-               std::to_string(answered);
+  ctx.cache.add("cache", missing.empty() ? "hit" : "partial")
+      .add("lines_cached",
+           std::to_string(answered - missing.size()) + "/" + std::to_string(answered));
   auto spliced = [&] {
     std::string out = *banner;
     for (const auto &b : blocks)
@@ -120,7 +120,7 @@ ExchangeResult WebServer::Impl::dispatch_text(ProcessorKind &kind, const Request
   if (!fresh || fresh->banner != *banner || !same_dictionaries(r)) {
     // Another checker or dictionary answered than the cache holds: the
     // whole text goes again, and nothing is mixed.
-    ctx.cache += " cache=bypassed";
+    ctx.cache.add("cache", "bypassed");
     return dispatch(kind, id, text, opts);
   }
   for (size_t k = 0; k < missing.size(); ++k) {

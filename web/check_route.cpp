@@ -96,7 +96,7 @@ void WebServer::Impl::check(const httplib::Request &req, httplib::Response &res,
   note_exchange(r, v, creq.lang);
   outcome_headers(res, r, v);
   if (v.status == 200)
-    RequestContext::current().extra += " matches=" + std::to_string(matches.size());
+    RequestContext::current().extra.add("matches", static_cast<int64_t>(matches.size()));
   if (html) {
     if (v.status != 200) {
       auto j = exchange_json(id, r, v);

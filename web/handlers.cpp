@@ -146,7 +146,7 @@ DecodedBody WebServer::Impl::decode(Body &body, const std::string &query_lang, b
   BodyRules rules{cfg.form_field, cfg.max_body_bytes, json_text};
   auto d = decode_body(body.type, std::move(body.bytes), std::move(body.parts), query_lang, rules);
   if (auto *t = std::get_if<RequestText>(&d); t && t->source != "body")
-    RequestContext::current().extra += " from=\"" + printable(t->source) + "\"";
+    RequestContext::current().extra.quoted("from", t->source);
   return d;
 }
 
@@ -193,7 +193,7 @@ std::variant<RequestOptions, std::string> WebServer::Impl::options_for(const htt
     // Always, described or not: a name is what no begin option line can be
     // broken by (a newline in it would add a line of the web's choosing).
     if (!valid_param_name(key))
-      return "parameter name \"" + printable(key.substr(0, 64)) + (key.size() > 64 ? "..." : "") +
+      return "parameter name \"" + log_text(key.substr(0, 64)) + (key.size() > 64 ? "..." : "") +
              "\" is not 1 to 32 of a-z 0-9 _ starting with a letter";
     if (req.params.count(key) > 1)
       return "parameter " + key.substr(0, 64) + " is given more than once";

@@ -114,7 +114,7 @@ void WebServer::Impl::lt_check(const httplib::Request &req, httplib::Response &r
                     v.reason + (detail.empty() ? "" : ": " + detail) + " (request " + id.hex() +
                         ")");
   }
-  RequestContext::current().extra += " matches=" + std::to_string(matches.size());
+  RequestContext::current().extra.add("matches", static_cast<int64_t>(matches.size()));
   res.set_content(dump(lt::check_json(FIFOGATE_VERSION, *lang, matches, *doc)), "application/json");
 }
 

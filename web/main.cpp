@@ -11,7 +11,7 @@
 
 namespace {
 
-const char *kUsage = R"(usage: fifogate-web [--help | --version | --healthcheck]
+const char *kUsage = R"(usage: fifogate-web [--help | --version | --healthcheck | --ready-fd N]
 
 The HTTP front end: GET / serves the spell-check page; POST /process hands the body
 to the worker over the FIFOs and answers with the command's stdout.
@@ -19,6 +19,8 @@ SIGTERM or SIGINT: stop accepting, finish requests in flight, exit 0.
 Exit codes: 0 stopped by signal, 100 bad usage or configuration, 111 system error.
 --healthcheck: GET /healthz on 127.0.0.1:PORT (or WEB_SOCKET); exit 0 when the server answers
 (it reports 503 there while no worker runs: that is the processor's health).
+--ready-fd N: once listening, write "listening on <url>" and a newline to file
+descriptor N, then close it (for a supervisor or a test to wait on).
 
 )";
 
@@ -63,6 +65,7 @@ int main(int argc, char **argv) {
                           : "unix:" + cfg->web_socket;
   fifogate::log_line("web", "listening on " + where + " (processors: " + cfg->proc_dir +
                                 "/<name>, default " + cfg->default_processor + ")");
+  cli.ready.send("listening on " + where);
   std::thread waiter([&] {
     int sig = 0;
     sigwait(&stop, &sig);

@@ -1,5 +1,6 @@
 #pragma once
 #include "fifogate/deadline.hpp"
+#include "fifogate/log_fields.hpp"
 #include "fifogate/request_id.hpp"
 #include <cstdint>
 #include <string>
@@ -17,13 +18,13 @@ struct RequestContext {
   bool read_from_socket = false; // the body was read by the serving thread, not the loop
   RequestId id = RequestId::random();
   int64_t bytes_in = 0;
-  std::string extra;        // " outcome=ok exit=0 worker=..." and the like
+  LogFields extra;          // " outcome=ok exit=0 worker=..." and the like
   std::string reason;       // why it failed, for statuses >= 400
   std::string undelivered;  // why the answer did not reach the client whole
   std::string read_failure; // why the body could not be read (timeout, rate, reset)
   std::string content_type; // the request's Content-Type as the client sent it
   std::string processor;    // the kind a work route went to
-  std::string cache;        // " cache=hit lines_cached=..." when the line cache answered
+  LogFields cache;          // " cache=hit lines_cached=..." when the line cache answered
   bool unread_body =
       false;           // answered before the body was read: it stays unread, the connection ends
   bool routed = false; // httplib parsed the head and routed it (not its own 400/414/416)

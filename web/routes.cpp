@@ -285,8 +285,8 @@ void WebServer::Impl::routes() {
       what = e.what();
     } catch (...) {
     }
-    log_line("web", "req=" + RequestContext::current().id.hex() + " error: " +
-                        printable(req.method) + " " + printable(req.path) + ": " + what);
+    log_line("web", "req=" + RequestContext::current().id.hex() +
+                        " error: " + log_text(req.method) + " " + log_text(req.path) + ": " + what);
     text_error(res, 500, "internal error in the web: " + what + " (its log has this request's id)");
   });
 }

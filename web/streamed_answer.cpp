@@ -135,7 +135,7 @@ void WebServer::Impl::process_streamed(const httplib::Request &req, httplib::Res
   res.set_header("Cache-Control", "no-cache");
   res.set_header("X-Accel-Buffering", "no"); // a proxy (nginx) passes each piece on at once
   ctx.streaming = true;
-  ctx.extra += sse ? " stream=events" : " stream=plain";
+  ctx.extra.add("stream", sse ? "events" : "plain");
   res.set_chunked_content_provider(
       type,
       [this, s, sse, id, lang](size_t, httplib::DataSink &sink) -> bool {
@@ -176,7 +176,7 @@ void WebServer::Impl::process_streamed(const httplib::Request &req, httplib::Res
         if (s->finished)
           return;
         auto &c = RequestContext::current();
-        c.extra += " outcome=client_gone";
+        c.extra.add("outcome", "client_gone");
         if (c.undelivered.empty())
           c.undelivered = "the client went away before the end of the stream";
         s->pipe.close(); // the exchange ends, and with it the command

@@ -18,6 +18,7 @@ import base64
 import json
 import os
 import re
+import select
 import shutil
 import signal
 import socket
@@ -124,9 +125,28 @@ class Driver:
             "params": {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile}})
 
 
-def start(exe, env, log_path):
-    return subprocess.Popen([exe], env=env, stdin=subprocess.DEVNULL,
-                            stdout=subprocess.DEVNULL, stderr=open(log_path, "ab"))
+def start(exe, env, log_path, what):
+    """Starts `exe` with --ready-fd and returns it once it says it serves,
+    with the line it said."""
+    r, w = os.pipe()
+    proc = subprocess.Popen([exe, f"--ready-fd={w}"], env=env, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=open(log_path, "ab"),
+                            pass_fds=(w,))
+    os.close(w)
+    said = b""
+    end = time.monotonic() + 15
+    try:
+        while b"\n" not in said:
+            left = end - time.monotonic()
+            if left <= 0 or not select.select([r], [], [], left)[0]:
+                raise Failed(f"timed out after 15 s waiting for {what}: {read(log_path)}")
+            chunk = os.read(r, 256)
+            if not chunk:
+                raise Failed(f"{what} exited before it was ready: {read(log_path)}")
+            said += chunk
+    finally:
+        os.close(r)
+    return proc, said.decode().split("\n")[0]
 
 
 def read(path):
@@ -143,11 +163,11 @@ def start_stack(args, work, procs, name="", **extra):
     env = dict(os.environ, PROC_DIR=work, PROC_SLOTS="1",
                PROC_WAIT_MS="3000", HOST="127.0.0.1", PORT="0", HOME=work, **extra)
     plog, wlog = f"{work}/processor.log", f"{work}/web.log"
-    procs["processor" + name] = start(args.processor, env, plog)
-    wait_for("the processor to be ready", lambda: "ready:" in read(plog))
-    procs["web" + name] = start(args.web, env, wlog)
-    m = wait_for("the web to listen",
-                 lambda: re.search(r"listening on http://127\.0\.0\.1:(\d+)/", read(wlog)))
+    procs["processor" + name], _ = start(args.processor, env, plog, "the processor")
+    procs["web" + name], said = start(args.web, env, wlog, "the web")
+    m = re.fullmatch(r"listening on http://127\.0\.0\.1:(\d+)/", said)
+    if not m:
+        raise Failed(f"the web said {said!r}")
     site = f"http://127.0.0.1:{m.group(1)}/"
     log(f"web at {site}")
     return site

@@ -218,7 +218,7 @@ TEST(CrossTalk, ASecondProcessorWaitsInsteadOfSharingTheFifos) {
   Stack s(Env{{"PROC_SLOTS", "1"}});
   s.start_processor();
   s.start_web();
-  Proc second(FIFOGATE_PROCESSOR_BIN, {}, s.env(), s.dir() + "/second.log");
+  Proc second(FIFOGATE_PROCESSOR_BIN, {}, s.env(), s.dir() + "/second.log", true);
   ASSERT_TRUE(eventually(
       [&] { return read_file(s.dir() + "/second.log").find("waiting") != std::string::npos; },
       seconds(5)));
@@ -227,9 +227,7 @@ TEST(CrossTalk, ASecondProcessorWaitsInsteadOfSharingTheFifos) {
     EXPECT_EQ(a.body, aspell_direct("helo\n")); // one banner, one answer
   }
   s.processor().kill_and_reap();
-  ASSERT_TRUE(eventually(
-      [&] { return read_file(s.dir() + "/second.log").find("ready:") != std::string::npos; },
-      seconds(5)));
+  ASSERT_TRUE(second.wait_ready(seconds(5))) << read_file(s.dir() + "/second.log");
   auto b = s.post("wrld\n");
   EXPECT_EQ(b.body, aspell_direct("wrld\n"));
 }

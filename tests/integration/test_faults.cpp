@@ -56,13 +56,19 @@ TEST(Faults, ALivenessCheckThatCannotBeMadeDoesNotLoseTheRequest) {
   s.start_processor();
   s.start_web();
   auto answer = std::async(std::launch::async, [&] { return s.post("slow\n"); });
-  std::this_thread::sleep_for(milliseconds(300)); // the command sleeps 1 s
+  // The command (it sleeps 1 s) is running: the web waits for its answer.
+  ASSERT_TRUE(eventually([&] { return !children_of(s.processor().pid()).empty(); }, seconds(5)));
   rlimit old{}, none{3, 0};
   ::prlimit(s.web().pid(), RLIMIT_NOFILE, nullptr, &old);
   none.rlim_max = old.rlim_max;
   ASSERT_EQ(::prlimit(s.web().pid(), RLIMIT_NOFILE, &none, nullptr), 0) << errno;
-  std::this_thread::sleep_for(milliseconds(300)); // six checks that cannot open a file
+  bool unchecked = eventually(
+      [&] {
+        return s.web_log().find("cannot check that the worker is alive") != std::string::npos;
+      },
+      seconds(5));
   ASSERT_EQ(::prlimit(s.web().pid(), RLIMIT_NOFILE, &old, nullptr), 0) << errno;
+  EXPECT_TRUE(unchecked) << s.web_log();
   auto a = answer.get();
   EXPECT_EQ(a.status, 200) << a.body;
   EXPECT_EQ(a.body, "got slow\n");
@@ -81,9 +87,15 @@ TEST(Faults, AWaitThatCouldNotSeeTheWorkersSaysWhy) {
   s.start_processor();
   s.start_web();
   auto first = std::async(std::launch::async, [&] { return s.post("slow\n"); }); // 1 s
-  std::this_thread::sleep_for(milliseconds(200));
+  ASSERT_TRUE(eventually([&] { return !children_of(s.processor().pid()).empty(); }, seconds(5)));
   auto queued = std::async(std::launch::async, [&] { return s.post("next\n"); });
-  std::this_thread::sleep_for(milliseconds(200));
+  ASSERT_TRUE(eventually(
+      [&] {
+        return http_get(s.port(), "/metrics")
+                   .body.find("fifogate_requests_waiting{processor=\"default\"} 1") !=
+               std::string::npos;
+      },
+      seconds(5)));
   rlimit old{};
   ASSERT_EQ(::prlimit(s.web().pid(), RLIMIT_NOFILE, nullptr, &old), 0) << errno;
   rlimit none{3, old.rlim_max};

@@ -196,10 +196,12 @@ TEST(HttpEdgeThreads, SilentNewConnectionsHoldNoThread) {
   Stack s(Env{{"WEB_THREADS", "2"}});
   s.start_processor();
   s.start_web();
+  int before = count_fds(s.web().pid());
   std::vector<std::unique_ptr<HttpConnection>> silent;
   for (int i = 0; i < 4; ++i)
     silent.push_back(std::make_unique<HttpConnection>(s.port()));
-  std::this_thread::sleep_for(milliseconds(200));
+  // Accepted: the web holds them.
+  ASSERT_TRUE(eventually([&] { return count_fds(s.web().pid()) >= before + 4; }, seconds(5)));
   auto t0 = steady_clock::now();
   auto a = http_get(s.port(), "/healthz");
   EXPECT_EQ(a.status, 200);

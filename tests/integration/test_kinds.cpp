@@ -27,8 +27,8 @@ Proc start_kind(const Stack &s, const std::string &name, const std::string &comm
   for (const auto &[k, v] : extra)
     e[k] = v;
   std::string log = s.dir() + "/" + name + log_tag + ".log";
-  Proc p(FIFOGATE_PROCESSOR_BIN, {}, e, log);
-  if (!eventually([&] { return read_file(log).find("ready:") != std::string::npos; }, seconds(10)))
+  Proc p(FIFOGATE_PROCESSOR_BIN, {}, e, log, true);
+  if (!p.wait_ready(seconds(10)))
     throw std::runtime_error(name + " did not become ready: " + read_file(log));
   return p;
 }

@@ -36,17 +36,8 @@ TEST(Lifecycle, NoFdOrProcessLeakAfterHundredsOfRequests) {
   for (int i = 0; i < 25; ++i)
     mix(i);
   // Baseline once sockets of the warm-up have closed (an unread body lingers up to 1 s).
-  auto settled = [](pid_t pid) {
-    int last = count_fds(pid);
-    for (int same = 0; same < 5;) {
-      std::this_thread::sleep_for(milliseconds(300));
-      int now = count_fds(pid);
-      same = now == last ? same + 1 : 0;
-      last = now;
-    }
-    return last;
-  };
-  int web_fds = settled(s.web().pid()), proc_fds = settled(s.processor().pid());
+  int web_fds = settled_fd_count(s.web().pid(), milliseconds(1500));
+  int proc_fds = settled_fd_count(s.processor().pid(), milliseconds(1500));
   std::map<int, int> statuses;
   for (int i = 0; i < 300; ++i)
     ++statuses[mix(i)];
@@ -104,7 +95,8 @@ TEST(Lifecycle, ARequestAlreadySentWhenTheStopComesIsServed) {
   s.start_web();
   ASSERT_EQ(s.post("a\n").status, 200);
   auto b = std::async(std::launch::async, [&] { return s.post("b\n"); });
-  std::this_thread::sleep_for(milliseconds(300));
+  // B's records wait in the input FIFO while the command restarts.
+  ASSERT_TRUE(eventually([&] { return fifo_pending_bytes(s.path("in")) > 0; }, seconds(5)));
   s.processor().signal(SIGTERM);
   auto a = b.get();
   EXPECT_EQ(a.status, 200) << a.body;
@@ -127,6 +119,41 @@ TEST(Lifecycle, HelpListsEveryVariable) {
           "WEB_BODY_TIMEOUT_MS", "WEB_BODY_MIN_RATE", "WEB_TOKEN", "WEB_CORS_ORIGINS"})
       EXPECT_NE(out.find(var), std::string::npos) << bin << " --help lacks " << var;
   }
+}
+
+// --ready-fd: whoever starts a binary waits on one line instead of reading
+// its log. A start that fails closes the descriptor with no line, so the
+// wait ends with the process, not with a timeout.
+TEST(Lifecycle, TheReadyFdSaysWhenEachBinaryServesAndClosesWhenItCannot) {
+  Stack s;
+  Proc processor(FIFOGATE_PROCESSOR_BIN, {}, s.env(), s.dir() + "/p.log", true);
+  EXPECT_EQ(processor.wait_ready(seconds(10)), "ready slot=0") << read_file(s.dir() + "/p.log");
+  Proc web(FIFOGATE_WEB_BIN, {}, s.env(), s.dir() + "/w.log", true);
+  auto listening = web.wait_ready(seconds(10));
+  ASSERT_TRUE(listening) << read_file(s.dir() + "/w.log");
+  EXPECT_EQ(listening->rfind("listening on http://127.0.0.1:", 0), 0u) << *listening;
+
+  Env broken = s.env();
+  broken["PROC_TIMEOUT_MS"] = "-1";
+  for (const char *bin : {FIFOGATE_PROCESSOR_BIN, FIFOGATE_WEB_BIN}) {
+    SCOPED_TRACE(bin);
+    Proc p(bin, {}, broken, s.dir() + "/broken.log", true);
+    auto t0 = steady_clock::now();
+    EXPECT_FALSE(p.wait_ready(seconds(20)));
+    EXPECT_LT(steady_clock::now() - t0, seconds(10)) << "the wait did not end with the process";
+    auto st = p.wait(seconds(10));
+    ASSERT_TRUE(st.has_value());
+    EXPECT_TRUE(WIFEXITED(*st) && WEXITSTATUS(*st) == 100) << *st;
+    for (const char *arg : {"--ready-fd=1", "--ready-fd=77", "--ready-fd=x3", "--ready-fd"}) {
+      Proc bad(bin, {arg}, s.env(), s.dir() + "/usage.log");
+      auto bst = bad.wait(seconds(10));
+      ASSERT_TRUE(bst.has_value()) << arg;
+      EXPECT_TRUE(WIFEXITED(*bst) && WEXITSTATUS(*bst) == 100) << arg << ": " << *bst;
+    }
+  }
+  EXPECT_NE(read_file(s.dir() + "/usage.log").find("--ready-fd 77: not an open file descriptor"),
+            std::string::npos)
+      << read_file(s.dir() + "/usage.log");
 }
 
 TEST(Lifecycle, ProcessorRefusesANonFifoPath) {

@@ -89,11 +89,8 @@ TEST(Pool, AWorkerThatFailsARequestIsNotPreferred) {
   Env broken_env = s.env();
   broken_env["PROC_COMMAND"] = not_exec;
   broken_env["PROC_PROTOCOL"] = "ispell";
-  Proc broken(FIFOGATE_PROCESSOR_BIN, {}, broken_env, s.dir() + "/broken.log");
-  ASSERT_TRUE(eventually(
-      [&] { return read_file(s.dir() + "/broken.log").find("ready:") != std::string::npos; },
-      seconds(5)))
-      << read_file(s.dir() + "/broken.log");
+  Proc broken(FIFOGATE_PROCESSOR_BIN, {}, broken_env, s.dir() + "/broken.log", true);
+  ASSERT_TRUE(broken.wait_ready(seconds(5))) << read_file(s.dir() + "/broken.log");
   s.start_processor(); // the healthy one, in the next slot
   s.start_web();
   int failures = 0;

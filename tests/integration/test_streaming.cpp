@@ -311,9 +311,8 @@ TEST(Streaming, WhoMayStreamAndHow) {
   e["PROC_COMMAND"] = "sh -c 'echo one; sleep 0.5; echo two'";
   e["PROC_STREAM"] = "always";
   std::string log = s.dir() + "/always.log";
-  Proc always(FIFOGATE_PROCESSOR_BIN, {}, e, log);
-  ASSERT_TRUE(
-      eventually([&] { return read_file(log).find("ready:") != std::string::npos; }, seconds(10)));
+  Proc always(FIFOGATE_PROCESSOR_BIN, {}, e, log, true);
+  ASSERT_TRUE(always.wait_ready(seconds(10))) << read_file(log);
   s.start_web({{"WEB_DEFAULT_PROCESSOR", "never"}});
   auto refused = http_post(s.port(), "/process/never?stream=1", "x");
   EXPECT_EQ(refused.status, 400);

@@ -53,13 +53,9 @@ struct SocketWeb {
     for (auto &[k, v] : extra)
       e[k] = v;
     log = s.dir() + "/web-" + std::to_string(++starts) + ".log";
-    web = Proc(FIFOGATE_WEB_BIN, {}, e, log);
+    web = Proc(FIFOGATE_WEB_BIN, {}, e, log, true);
   }
-  bool listening() {
-    return eventually(
-        [&] { return read_file(log).find("listening on unix:") != std::string::npos; },
-        seconds(10));
-  }
+  bool listening() { return web.wait_ready(seconds(10)) == "listening on unix:" + path; }
   std::string path, log;
   Proc web;
   static inline int starts = 0;

@@ -13,11 +13,13 @@
 #include <spawn.h>
 #include <sstream>
 #include <stdexcept>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
+#include <utility>
 
 extern char **environ;
 
@@ -38,7 +40,7 @@ TempDir::~TempDir() {
 }
 
 Proc::Proc(const std::string &exe, const std::vector<std::string> &args, const Env &env,
-           const std::string &log_path) {
+           const std::string &log_path, bool ready_fd) {
   std::vector<std::string> envs;
   for (char **e = environ; *e; ++e) {
     std::string kv = *e;
@@ -49,9 +51,16 @@ Proc::Proc(const std::string &exe, const std::vector<std::string> &args, const E
   for (auto &[k, v] : env)
     envs.push_back(k + "=" + v);
   std::vector<char *> argv, envp;
+  std::string ready_arg = "--ready-fd=3";
   argv.push_back(const_cast<char *>(exe.c_str()));
   for (auto &a : args)
     argv.push_back(const_cast<char *>(a.c_str()));
+  int ready[2] = {-1, -1};
+  if (ready_fd) {
+    if (::pipe2(ready, O_CLOEXEC) != 0)
+      throw std::runtime_error(std::string("pipe2: ") + std::strerror(errno));
+    argv.push_back(const_cast<char *>(ready_arg.c_str()));
+  }
   argv.push_back(nullptr);
   for (auto &e : envs)
     envp.push_back(const_cast<char *>(e.c_str()));
@@ -61,6 +70,8 @@ Proc::Proc(const std::string &exe, const std::vector<std::string> &args, const E
   posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_addopen(&fa, 1, log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
   posix_spawn_file_actions_adddup2(&fa, 1, 2);
+  if (ready_fd)
+    posix_spawn_file_actions_adddup2(&fa, ready[1], 3); // dup2 clears close-on-exec
   posix_spawnattr_t at;
   posix_spawnattr_init(&at);
   sigset_t none, all;
@@ -72,19 +83,49 @@ Proc::Proc(const std::string &exe, const std::vector<std::string> &args, const E
   int rc = posix_spawn(&pid_, exe.c_str(), &fa, &at, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&fa);
   posix_spawnattr_destroy(&at);
-  if (rc != 0)
+  if (ready_fd)
+    ::close(ready[1]);
+  if (rc != 0) {
+    if (ready_fd)
+      ::close(ready[0]);
     throw std::runtime_error("posix_spawn " + exe + ": " + std::strerror(rc));
+  }
+  ready_fd_ = ready[0];
 }
-Proc::Proc(Proc &&o) noexcept : pid_(o.pid_) {
+Proc::Proc(Proc &&o) noexcept : pid_(o.pid_), ready_fd_(o.ready_fd_) {
   o.pid_ = -1;
+  o.ready_fd_ = -1;
 }
 Proc &Proc::operator=(Proc &&o) noexcept {
   if (this != &o) {
     kill_and_reap();
-    pid_ = o.pid_;
-    o.pid_ = -1;
+    pid_ = std::exchange(o.pid_, -1);
+    ready_fd_ = std::exchange(o.ready_fd_, -1);
   }
   return *this;
+}
+std::optional<std::string> Proc::wait_ready(milliseconds timeout) {
+  if (ready_fd_ < 0)
+    return std::nullopt;
+  auto end = steady_clock::now() + timeout;
+  std::string line;
+  char buf[256];
+  while (line.find('\n') == std::string::npos) {
+    auto left = duration_cast<milliseconds>(end - steady_clock::now()).count();
+    pollfd p{ready_fd_, POLLIN, 0};
+    if (left <= 0 || ::poll(&p, 1, static_cast<int>(left)) <= 0)
+      break;
+    ssize_t n = ::read(ready_fd_, buf, sizeof buf);
+    if (n <= 0)
+      break; // closed: it exited (or gave up) before it was ready
+    line.append(buf, static_cast<size_t>(n));
+  }
+  ::close(ready_fd_);
+  ready_fd_ = -1;
+  auto nl = line.find('\n');
+  if (nl == std::string::npos)
+    return std::nullopt;
+  return line.substr(0, nl);
 }
 Proc::~Proc() {
   kill_and_reap();
@@ -108,6 +149,8 @@ std::optional<int> Proc::wait(milliseconds timeout) {
   }
 }
 void Proc::kill_and_reap() {
+  if (ready_fd_ >= 0)
+    ::close(std::exchange(ready_fd_, -1));
   if (pid_ <= 0)
     return;
   ::kill(pid_, SIGKILL);
@@ -290,20 +333,8 @@ void Stack::start_processor(const Env &overrides) {
   Env e = env_;
   for (auto &[k, v] : overrides)
     e[k] = v;
-  processor_ = Proc(FIFOGATE_PROCESSOR_BIN, {}, e, dir_.path + "/processor.log");
-  ++processor_starts_;
-  std::string log_path = dir_.path + "/processor.log";
-  int want = processor_starts_;
-  bool ok = eventually(
-      [&] {
-        std::string log = read_file(log_path);
-        size_t n = 0;
-        for (size_t p = log.find("ready:"); p != std::string::npos; p = log.find("ready:", p + 1))
-          ++n;
-        return static_cast<int>(n) >= want;
-      },
-      seconds(10));
-  if (!ok)
+  processor_ = Proc(FIFOGATE_PROCESSOR_BIN, {}, e, dir_.path + "/processor.log", true);
+  if (!processor_.wait_ready(seconds(10)))
     throw std::runtime_error("processor did not become ready: " + processor_log());
 }
 
@@ -311,24 +342,13 @@ void Stack::start_web(const Env &overrides) {
   Env e = env_;
   for (auto &[k, v] : overrides)
     e[k] = v;
-  web_ = Proc(FIFOGATE_WEB_BIN, {}, e, dir_.path + "/web.log");
-  int want = ++web_starts_;
+  web_ = Proc(FIFOGATE_WEB_BIN, {}, e, dir_.path + "/web.log", true);
+  auto said = web_.wait_ready(seconds(10));
+  std::smatch m;
   std::regex re("listening on http://[0-9.]+:([0-9]+)/");
-  bool ok = eventually(
-      [&] {
-        std::string log = read_file(dir_.path + "/web.log");
-        int n = 0;
-        for (auto it = std::sregex_iterator(log.begin(), log.end(), re);
-             it != std::sregex_iterator(); ++it)
-          if (++n == want) {
-            port_ = std::stoi((*it)[1]);
-            return true;
-          }
-        return false;
-      },
-      seconds(10));
-  if (!ok)
+  if (!said || !std::regex_match(*said, m, re))
     throw std::runtime_error("web did not start: " + web_log());
+  port_ = std::stoi(m[1]);
 }
 
 std::string Stack::processor_log() const {
@@ -383,6 +403,32 @@ int count_fds(pid_t pid) {
     if (e->d_name[0] != '.')
       ++n;
   closedir(d);
+  return n;
+}
+
+int settled_fd_count(pid_t pid, milliseconds still) {
+  auto end = steady_clock::now() + seconds(20);
+  int last = count_fds(pid);
+  auto since = steady_clock::now();
+  while (steady_clock::now() < end && steady_clock::now() - since < still) {
+    std::this_thread::sleep_for(milliseconds(20));
+    int now = count_fds(pid);
+    if (now != last) {
+      last = now;
+      since = steady_clock::now();
+    }
+  }
+  return last;
+}
+
+int fifo_pending_bytes(const std::string &path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0)
+    return -1;
+  int n = 0;
+  if (::ioctl(fd, FIONREAD, &n) != 0)
+    n = -1;
+  ::close(fd);
   return n;
 }
 

@@ -20,11 +20,13 @@ struct TempDir {
 };
 
 // A child process started with posix_spawn; killed and reaped on destruction.
+// With `ready_fd`, it gets "--ready-fd 3", a pipe's end, and wait_ready()
+// reads the line it writes there once it serves.
 class Proc {
 public:
   Proc() = default;
   Proc(const std::string &exe, const std::vector<std::string> &args, const Env &env,
-       const std::string &log_path);
+       const std::string &log_path, bool ready_fd = false);
   Proc(Proc &&o) noexcept;
   Proc &operator=(Proc &&o) noexcept;
   ~Proc();
@@ -34,9 +36,13 @@ public:
   // Waits for exit up to `timeout`; returns the wait status, or nullopt.
   std::optional<int> wait(std::chrono::milliseconds timeout);
   void kill_and_reap();
+  // The line the process wrote to its ready descriptor, or nullopt when it
+  // exited (or closed it) without one, or `timeout` passed.
+  std::optional<std::string> wait_ready(std::chrono::milliseconds timeout);
 
 private:
   pid_t pid_ = -1;
+  int ready_fd_ = -1; // our end of its ready pipe
 };
 
 struct HttpAnswer {
@@ -107,7 +113,6 @@ private:
   Env env_;
   Proc processor_, web_;
   int port_ = -1;
-  int web_starts_ = 0, processor_starts_ = 0;
 };
 
 // Runs a command with `input` on stdin (LC_ALL=C.UTF-8) and returns its stdout.
@@ -123,6 +128,12 @@ std::string not_executable_script(const std::string &dir);
 std::string gpl3();
 // Open fds of a process, as a count.
 int count_fds(pid_t pid);
+// The count once it has stayed the same for `still` (connections closing,
+// lingering sockets): a baseline to compare with later. At most 20 s.
+int settled_fd_count(pid_t pid, std::chrono::milliseconds still = std::chrono::milliseconds(500));
+// Bytes written into a FIFO that its reader has not read yet (FIONREAD on a
+// reader of our own, opened without blocking and closed again).
+int fifo_pending_bytes(const std::string &path);
 // Direct children of a process (from /proc).
 std::vector<pid_t> children_of(pid_t pid);
 // Running and not a zombie.
