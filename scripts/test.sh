@@ -5,9 +5,10 @@
 #   2. under AddressSanitizer + UBSan         (build-asan/)
 #   3. under ThreadSanitizer                  (build-tsan/)
 #   4. the compose end-to-end test on real containers (skips without Docker
-#      unless CI=true, where it installs and starts Docker itself)
-#   5. the Kubernetes manifests played by podman kube play (skips without
-#      podman unless CI=true), on the images the compose test just built
+#      unless CI=true, where it installs and starts Docker itself), then the
+#      Kubernetes manifests played by podman kube play (skips without podman
+#      unless CI=true), on the images the compose test just built: ctest's
+#      labels compose and kubernetes, in the test preset e2e
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh test
@@ -31,26 +32,6 @@ suite asan
 # The web is the threaded part; the processor runs under it as well.
 suite tsan
 
-echo "=== compose end-to-end"
-set +e
-bash tests/compose/compose_test.sh
-rc=$?
-set -e
-if [[ $rc -eq 77 ]]; then
-  echo "compose test skipped (see above)"
-elif [[ $rc -ne 0 ]]; then
-  echo "compose test FAILED"
-  exit 1
-fi
-echo "=== kubernetes end-to-end (podman kube play)"
-set +e
-bash tests/kubernetes/kube_test.sh
-rc=$?
-set -e
-if [[ $rc -eq 77 ]]; then
-  echo "kubernetes test skipped (see above)"
-elif [[ $rc -ne 0 ]]; then
-  echo "kubernetes test FAILED"
-  exit 1
-fi
+echo "=== end to end: compose, then kubernetes (podman kube play)"
+ctest --preset e2e
 echo "=== all tests passed in $(( $(date +%s) - start )) s"
