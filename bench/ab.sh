@@ -2,8 +2,14 @@
 # Paired A/B of two builds of fifogate, warm mode, small body, c=8: the same
 # load against a stack of each, in alternating rounds, so the machine's drift
 # falls on both alike. Prints each round's requests/s and the median ratio
-# B/A, and each web's peak RSS.
+# B/A, and each web's peak RSS. The web's line cache is off (WEB_CACHE_BYTES=0;
+# a build without it ignores the variable): one small body, sent again and
+# again, would otherwise be answered from the cache, and this compares the
+# exchange with the worker. AB_CACHE_BYTES=<n> turns it on for both.
 #   bench/ab.sh <commit-A> [rounds] [seconds]     B is the working tree
+#   B=<commit-B> bench/ab.sh <commit-A> ...        B is that commit (checked
+#                                                  out apart: edits made while
+#                                                  it builds do not reach it)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 base=${1:?usage: bench/ab.sh <commit> [rounds] [seconds]}
@@ -16,12 +22,18 @@ cleanup() { for p in "${pids[@]:-}"; do kill "$p" 2>/dev/null || true; done; wai
 trap cleanup EXIT
 
 git worktree add -q --detach "$tmp/a" "$base"
+b_src=$PWD
+if [ -n "${B:-}" ]; then
+  git worktree add -q --detach "$tmp/b" "$B"
+  b_src=$tmp/b
+fi
 for side in a b; do
-  src=$([ "$side" = a ] && echo "$tmp/a" || echo "$PWD")
+  src=$([ "$side" = a ] && echo "$tmp/a" || echo "$b_src")
   cmake -S "$src" -B "$tmp/build-$side" -DCMAKE_BUILD_TYPE=Release -DFIFOGATE_TESTS=OFF >/dev/null
   cmake --build "$tmp/build-$side" -j"$(nproc)" --target fifogate-web fifogate-processor fifogate-loadgen >/dev/null
 done
 git worktree remove --force "$tmp/a"
+[ -z "${B:-}" ] || git worktree remove --force "$tmp/b"
 
 printf 'This sentense has two speling mistakes.\n' >"$tmp/small.txt"
 LC_ALL=C.UTF-8 aspell -a <"$tmp/small.txt" >"$tmp/small.expected"
@@ -41,7 +53,7 @@ for side in a b; do
     env "${envs[@]}" PROC_MODE=warm "$tmp/build-$side/processor/fifogate-processor" 2>>"$dir/p.log" &
     pids+=($!)
   done
-  env "${envs[@]}" PROC_MODE=warm HOST=127.0.0.1 PORT="${port[$side]}" WEB_THREADS=32 PROC_WAIT_MS=60000 \
+  env "${envs[@]}" PROC_MODE=warm WEB_CACHE_BYTES="${AB_CACHE_BYTES:-0}" HOST=127.0.0.1 PORT="${port[$side]}" WEB_THREADS=32 PROC_WAIT_MS=60000 \
     "$tmp/build-$side/web/fifogate-web" 2>>"$dir/w.log" &
   web[$side]=$!
   pids+=($!)
@@ -57,7 +69,14 @@ for r in $(seq "$rounds"); do
   [ $((r % 2)) -eq 0 ] && order=(b a)
   declare -A got
   for side in "${order[@]}"; do
-    got[$side]=$(rps "$("$tmp/build-$side/bench/fifogate-loadgen" http "${port[$side]}" "$tmp/small.txt" "$tmp/small.expected" 8 "$secs")")
+    out=$("$tmp/build-$side/bench/fifogate-loadgen" http "${port[$side]}" "$tmp/small.txt" "$tmp/small.expected" 8 "$secs" 2>&1) || true
+    # A wrong or failed answer is not a fast one: the run is void.
+    if ! grep -q ' bad=0 ' <<<"$out" || ! grep -q ' ok=[1-9]' <<<"$out"; then
+      echo "ab: side $side: $out" >&2
+      tail -n 5 "$tmp/run-$side/w.log" "$tmp/run-$side/p.log" >&2
+      exit 1
+    fi
+    got[$side]=$(rps "$out")
   done
   ratio=$(echo "scale=3; ${got[b]} / ${got[a]}" | bc)
   ratios+=("$ratio")
@@ -65,7 +84,7 @@ for r in $(seq "$rounds"); do
 done
 median=$(printf '%s\n' "${ratios[@]}" | sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}')
 echo
-echo "A = $base, B = working tree ($(git rev-parse --short HEAD)+), warm, $workers workers, small body, c=8, ${secs}s rounds"
+echo "A = $base, B = ${B:-working tree ($(git rev-parse --short HEAD)+)}, warm, $workers workers, small body, c=8, ${secs}s rounds, WEB_CACHE_BYTES=${AB_CACHE_BYTES:-0}"
 echo "median B/A: ${median}x"
 for side in a b; do
   echo "web $side peak RSS: $(awk '/VmHWM/ {print $2}' "/proc/${web[$side]}/status") kB"
