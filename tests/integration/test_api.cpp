@@ -1,5 +1,6 @@
 // The JSON API over the real binaries: POST /check, GET /languages, /version,
 // /limits, /metrics, /healthz, and the access logs on both sides.
+#include "../support/ispell_text.hpp"
 #include "../support/stack.hpp"
 #include "exchange.hpp"
 #include "fifogate/config.hpp"
@@ -29,18 +30,6 @@ std::vector<std::string> words_of(const json &j) {
   for (const auto &m : j["matches"])
     out.push_back(m["word"]);
   return out;
-}
-
-// The code points [offset, offset + length) of a UTF-8 string.
-std::string cut(const std::string &text, size_t offset, size_t length) {
-  std::vector<size_t> starts;
-  for (size_t i = 0; i < text.size(); ++i)
-    if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80)
-      starts.push_back(i);
-  starts.push_back(text.size());
-  if (offset + length >= starts.size())
-    return "<out of range>";
-  return text.substr(starts[offset], starts[offset + length] - starts[offset]);
 }
 
 fifogate::Config config_of(const Stack &s) {
@@ -78,7 +67,7 @@ TEST(Api, CheckFindsWordsAtCharacterOffsetsOfTheWholeText) {
             (std::vector<std::string>{"Helo", "wörld", "naïve", "tezt", "speling", "lne"}));
   for (const auto &m : j["matches"]) {
     std::string word = m["word"];
-    EXPECT_EQ(cut(text, m["offset"], m["length"]), word);
+    EXPECT_EQ(cut_code_points(text, m["offset"], m["length"]), word);
     EXPECT_FALSE(m["suggestions"].empty()) << word;
   }
   const auto &speling = j["matches"][4];

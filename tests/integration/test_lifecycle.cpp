@@ -1,4 +1,5 @@
 // Nothing leaks over many requests; SIGTERM lets requests in flight finish.
+#include "../support/ispell_text.hpp"
 #include "../support/stack.hpp"
 #include <csignal>
 #include <fcntl.h>
@@ -177,22 +178,25 @@ static void expect_prompt_stop_during_start_up(const std::string &stage, const s
   Stack s;
   std::string script = s.dir() + "/aspell";
   write_file(script + ".hang", stage);
-  write_file(script,
-             "#!/bin/sh\n"
-             "stage=$(cat \"$0.hang\")\n"
-             "if [ \"$1\" = dump ]; then\n"
-             "  [ \"$stage\" = dump ] && exec sleep 29\n"
-             "  echo en; exit 0\n"
-             "fi\n"
-             "[ \"$stage\" = banner ] && exec sleep 29\n"
-             "if [ -e \"$0.probed\" ] && [ \"$stage\" = mode ]; then\n"
-             "  echo '@(#) International Ispell Version 3.1.20 (but really Aspell 0.60.8)'\n"
-             "  exec sleep 29\n"
-             "fi\n"
-             "[ -e \"$0.probed\" ] && exec sleep 29\n"
-             ": >\"$0.probed\"\n"
-             "echo '@(#) International Ispell Version 3.1.20 (but really Aspell 0.60.8)'\n"
-             "exec sleep 30\n");
+  write_file(script, "#!/bin/sh\n"
+                     "stage=$(cat \"$0.hang\")\n"
+                     "if [ \"$1\" = dump ]; then\n"
+                     "  [ \"$stage\" = dump ] && exec sleep 29\n"
+                     "  echo en; exit 0\n"
+                     "fi\n"
+                     "[ \"$stage\" = banner ] && exec sleep 29\n"
+                     "if [ -e \"$0.probed\" ] && [ \"$stage\" = mode ]; then\n"
+                     "  echo '" +
+                         kAspellBanner +
+                         "'\n"
+                         "  exec sleep 29\n"
+                         "fi\n"
+                         "[ -e \"$0.probed\" ] && exec sleep 29\n"
+                         ": >\"$0.probed\"\n"
+                         "echo '" +
+                         kAspellBanner +
+                         "'\n"
+                         "exec sleep 30\n");
   ::chmod(script.c_str(), 0755);
   Env env = s.env();
   env["PROC_COMMAND"] = script + " -a";

@@ -1,36 +1,22 @@
 // POST /check's parser: `aspell -a` output -> matches placed in the whole text.
+#include "../support/ispell_text.hpp"
 #include "../support/stack.hpp"
 #include "ispell_matches.hpp"
 #include <gtest/gtest.h>
 
 using namespace fifogate;
+using fgtest::cut_code_points;
+using fgtest::kAspellBanner;
+using fgtest::kHunspellBanner;
 
 namespace {
 
-const std::string kBanner = "@(#) International Ispell Version 3.1.20 (but really Aspell 0.60.8)\n";
+const std::string kBanner = kAspellBanner + "\n";
 
 std::vector<SpellMatch> parse_ok(const std::string &out, const std::string &text) {
   auto m = ispell_matches(out, text);
   EXPECT_TRUE(m.ok()) << (m.ok() ? "" : m.error().message());
   return m.ok() ? *m : std::vector<SpellMatch>{};
-}
-
-// The characters [offset, offset + length) of `text`, cut by code points.
-std::string cut(const std::string &text, size_t offset, size_t length) {
-  size_t cp = 0, begin = std::string::npos, end = text.size();
-  for (size_t i = 0; i <= text.size(); ++i) {
-    bool starts = i == text.size() || (static_cast<unsigned char>(text[i]) & 0xC0) != 0x80;
-    if (!starts)
-      continue;
-    if (cp == offset)
-      begin = i;
-    if (cp == offset + length) {
-      end = i;
-      break;
-    }
-    ++cp;
-  }
-  return begin == std::string::npos ? "" : text.substr(begin, end - begin);
 }
 
 } // namespace
@@ -77,7 +63,7 @@ TEST(IspellMatches, OffsetsAreCharactersOfTheWholeText) {
   EXPECT_EQ(m[3].line, 3u);
   EXPECT_EQ(m[3].column, 3u);
   for (const auto &x : m)
-    EXPECT_EQ(cut(text, x.offset, x.length), x.word);
+    EXPECT_EQ(cut_code_points(text, x.offset, x.length), x.word);
 }
 
 TEST(IspellMatches, EmptyLinesGetNoBlockButCountForPositions) {
@@ -95,8 +81,7 @@ TEST(IspellMatches, EmptyLinesGetNoBlockButCountForPositions) {
 }
 
 TEST(IspellMatches, HunspellAnswersEmptyLinesWithAnEmptyBlock) {
-  const std::string banner =
-      "@(#) International Ispell Version 3.2.06 (but really Hunspell 1.7.1)\n";
+  const std::string banner = kHunspellBanner + "\n";
   std::string text = "a\n\n\nhelo\n\n";
   auto m = parse_ok(banner + "*\n\n\n\n& helo 1 0: hello\n\n\n", text);
   ASSERT_EQ(m.size(), 1u);
@@ -163,7 +148,7 @@ TEST(IspellMatches, RealAspellOutputPointsAtTheWords) {
   std::vector<std::string> words;
   for (const auto &x : m) {
     words.push_back(x.word);
-    EXPECT_EQ(cut(text, x.offset, x.length), x.word) << "offset " << x.offset;
+    EXPECT_EQ(cut_code_points(text, x.offset, x.length), x.word) << "offset " << x.offset;
     EXPECT_FALSE(x.suggestions.empty()) << x.word;
   }
   EXPECT_EQ(words, (std::vector<std::string>{"Helo", "wörld", "naïve", "façade", "speling", "tezt",

@@ -1,3 +1,4 @@
+#include "../support/ispell_text.hpp"
 #include "fifogate/ispell.hpp"
 #include "fifogate/utf8.hpp"
 #include <algorithm>
@@ -87,12 +88,8 @@ TEST(IspellInput, BlocksOwedFollowTheChecker) {
         EXPECT_EQ(owed(Checker::aspell, in, cut), 2u) << k.chars;
       }
   }
-  EXPECT_EQ(ispell::checker_from_banner(
-                "@(#) International Ispell Version 3.1.20 (but really Aspell 0.60.8)\n"),
-            Checker::aspell);
-  EXPECT_EQ(ispell::checker_from_banner(
-                "@(#) International Ispell Version 3.2.06 (but really Hunspell 1.7.1)\n"),
-            Checker::hunspell);
+  EXPECT_EQ(ispell::checker_from_banner(fgtest::kAspellBanner + "\n"), Checker::aspell);
+  EXPECT_EQ(ispell::checker_from_banner(fgtest::kHunspellBanner + "\n"), Checker::hunspell);
   // Anything not aspell is taken for the safer guess, even if it names aspell.
   EXPECT_EQ(ispell::checker_from_banner(
                 "@(#) International Ispell Version 3.4.05 (Aspell-compatible build)\n"),

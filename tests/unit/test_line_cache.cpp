@@ -1,4 +1,5 @@
 // The line cache's parts: the bound, and cutting texts and answers by line.
+#include "../support/ispell_text.hpp"
 #include "line_cache.hpp"
 #include <gtest/gtest.h>
 
@@ -46,7 +47,7 @@ TEST(LineCache, CutsTextsIntoTheLinesTheCheckerAnswers) {
 }
 
 TEST(LineCache, CutsAnAnswerIntoBlocks) {
-  std::string out = "@(#) International Ispell Version 3.1.20 (but really Aspell 0.60.8)\n"
+  std::string out = fgtest::kAspellBanner + "\n" +
                     "*\n& tset 2 0: test, set\n\n"
                     "\n"
                     "*\n*\n\n";

@@ -1,5 +1,6 @@
 // The web's pure pieces behind the API: /check requests, languages, worker
 // info, the begin-record options, metrics.
+#include "../support/ispell_text.hpp"
 #include "check_request.hpp"
 #include "exchange.hpp"
 #include "languages.hpp"
@@ -180,13 +181,9 @@ TEST(BeginOptions, WhatAWorkerLearnsOfItsCommand) {
   EXPECT_TRUE(std::is_sorted(facts.dictionaries.begin(), facts.dictionaries.end()));
   EXPECT_EQ(facts.checker, ispell::Checker::aspell);
   // From its banner, whatever its name; by its name when it prints none.
-  cfg.command = {"sh", "-c",
-                 "echo '@(#) International Ispell Version 3.2.06 (but really "
-                 "Hunspell 1.7.1)'"};
+  cfg.command = {"sh", "-c", "echo '" + fgtest::kHunspellBanner + "'"};
   EXPECT_EQ(learn_command(cfg).checker, ispell::Checker::hunspell);
-  cfg.command = {"sh", "-c",
-                 "echo '@(#) International Ispell Version 3.1.20 (but really "
-                 "Aspell 0.60.8)'"};
+  cfg.command = {"sh", "-c", "echo '" + fgtest::kAspellBanner + "'"};
   EXPECT_EQ(learn_command(cfg).checker, ispell::Checker::aspell);
   cfg.command = {"/nonexistent/aspell", "-a"};
   EXPECT_EQ(learn_command(cfg).checker, ispell::Checker::aspell);
