@@ -15,3 +15,9 @@ endif()
 add_library(fifogate_httplib INTERFACE)
 # SYSTEM: the library's own code is not held to our warning flags.
 target_include_directories(fifogate_httplib SYSTEM BEFORE INTERFACE "${FIFOGATE_HTTPLIB_DIR}")
+# httplib listens with a backlog of 5. A burst of new connections (a thousand
+# clients starting at once) overflows it, and every connection that overflowed
+# waits for the kernel's retransmissions (1 s, then 3 s) before the web sees
+# its request. SOMAXCONN asks for as many as the kernel allows
+# (net.core.somaxconn).
+target_compile_definitions(fifogate_httplib INTERFACE CPPHTTPLIB_LISTEN_BACKLOG=SOMAXCONN)

@@ -1,10 +1,17 @@
 // Slow and idle clients: a connection holds no serving thread until its
 // request is complete, and a head or body that comes too slowly is ended with
-// 408; connections past WEB_MAX_CONNECTIONS are refused at once.
+// 408; connections past WEB_MAX_CONNECTIONS are refused at once; a burst of
+// new connections fits the listen queue.
 #include "../support/stack.hpp"
+#include <arpa/inet.h>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
 #include <gtest/gtest.h>
 #include <memory>
+#include <netinet/in.h>
 #include <poll.h>
+#include <sstream>
 #include <sys/socket.h>
 #include <thread>
 
@@ -142,4 +149,88 @@ TEST(SlowClientsHeld, ConnectionsPastTheLimitAreRefusedAtOnce) {
   EXPECT_EQ(b.status, 200);
   open.pop_back();
   EXPECT_TRUE(eventually([&] { return http_get(s.port(), "/healthz").status == 200; }, seconds(5)));
+}
+
+// The kernel's count of connections it dropped because a listen queue was
+// full (this network namespace), or -1.
+static long listen_overflows() {
+  std::ifstream f("/proc/net/netstat");
+  std::string names, values;
+  while (std::getline(f, names) && std::getline(f, values)) {
+    if (names.rfind("TcpExt:", 0) != 0)
+      continue;
+    std::istringstream n(names), v(values);
+    std::string name, value;
+    while (n >> name && v >> value)
+      if (name == "ListenOverflows")
+        return std::stol(value);
+  }
+  return -1;
+}
+
+// Many clients connecting at once (a load balancer's pool, a restart of
+// every client) all fit the listen queue: one that overflowed it would wait
+// for the kernel's retransmission (a second or more) before the web saw its
+// request.
+TEST(ConnectionBurst, HundredsOfConnectionsAtOnceFitTheListenQueue) {
+  Stack s;
+  s.start_processor();
+  s.start_web();
+  long before = listen_overflows();
+  ASSERT_GE(before, 0);
+  constexpr int kBurst = 500;
+  std::vector<int> fds;
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(s.port()));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  for (int i = 0; i < kBurst; ++i) {
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    ASSERT_GE(fd, 0) << std::strerror(errno);
+    fds.push_back(fd);
+    int rc = ::connect(fd, reinterpret_cast<sockaddr *>(&a), sizeof a);
+    ASSERT_TRUE(rc == 0 || errno == EINPROGRESS) << std::strerror(errno);
+  }
+  // Each asks for /version and reads its answer to the end.
+  const std::string get = "GET /version HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  std::vector<std::string> got(kBurst);
+  std::vector<char> sent(kBurst, 0), done(kBurst, 0);
+  int finished = 0;
+  auto end = steady_clock::now() + seconds(60);
+  while (finished < kBurst && steady_clock::now() < end) {
+    std::vector<pollfd> p;
+    std::vector<int> which;
+    for (int i = 0; i < kBurst; ++i)
+      if (!done[i]) {
+        p.push_back({fds[i], static_cast<short>(sent[i] ? POLLIN : POLLOUT), 0});
+        which.push_back(i);
+      }
+    if (::poll(p.data(), p.size(), 1000) <= 0)
+      continue;
+    for (size_t k = 0; k < p.size(); ++k) {
+      int i = which[k];
+      if (!p[k].revents)
+        continue;
+      if (!sent[i]) {
+        sent[i] = ::send(fds[i], get.data(), get.size(), MSG_NOSIGNAL) ==
+                  static_cast<ssize_t>(get.size());
+        if (!sent[i])
+          done[i] = 1, ++finished;
+        continue;
+      }
+      char buf[4096];
+      ssize_t n = ::recv(fds[i], buf, sizeof buf, 0);
+      if (n > 0)
+        got[i].append(buf, static_cast<size_t>(n));
+      else
+        done[i] = 1, ++finished;
+    }
+  }
+  int ok = 0;
+  for (int i = 0; i < kBurst; ++i) {
+    ok += got[i].rfind("HTTP/1.1 200", 0) == 0;
+    ::close(fds[i]);
+  }
+  EXPECT_EQ(ok, kBurst);
+  EXPECT_EQ(listen_overflows(), before) << "connections overflowed the web's listen queue";
 }
