@@ -16,7 +16,9 @@
 #   SKIP_DEPS=1    do not run scripts/deps.sh bench
 #   FIFOGATE_HTTPLIB_DIR   passed to cmake when set
 # Other variables of the README (WEB_THREADS, WEB_HEAD_TIMEOUT_MS, ...) reach
-# the web and the processors unchanged.
+# the web and the processors unchanged. The line cache is off unless
+# WEB_CACHE_BYTES is set: wrk sends one small body again and again, and every
+# request is to reach a worker (the cache is measured by bench/editor_bench.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [[ ${SKIP_DEPS:-} == 1 ]] || scripts/deps.sh bench
@@ -68,7 +70,7 @@ fail() {
 
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 export PROC_DIR=$tmp
-export PROC_MODE=warm HOST=127.0.0.1 PORT=$port
+export PROC_MODE=warm HOST=127.0.0.1 PORT=$port WEB_CACHE_BYTES=${WEB_CACHE_BYTES:-0}
 for _ in 1 2; do
   "$bin/processor/fifogate-processor" 2>>"$tmp/processor.log" & pids+=($!)
 done
@@ -112,6 +114,7 @@ echo "edge_bench_date=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 echo "cores=$(nproc)"
 echo "git_rev=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- 2>/dev/null || echo -dirty)"
 echo "ulimit_n=$(ulimit -n)"
+echo "web_cache_bytes=$WEB_CACHE_BYTES"
 echo "web_rss_start_kb=$(rss_kb "$web_pid")"
 
 # a. Slow clients, with the web's RSS sampled every second.
