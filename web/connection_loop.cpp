@@ -51,16 +51,49 @@ void ConnectionLoop::start() {
   thread_ = std::thread([this] { run(); });
 }
 
+void ConnectionLoop::wake() {
+  uint64_t one = 1;
+  ssize_t ignored = ::write(wake_.get(), &one, sizeof one);
+  (void)ignored;
+}
+
+Clock::time_point ConnectionLoop::idle_deadline(const Connection &c) const {
+  // A new connection gets as long for its first request as a request gets
+  // for its head.
+  return c.idle_since + (c.served > 0 ? limits_.keepalive : limits_.head_timeout);
+}
+
 void ConnectionLoop::give_back(ConnectionPtr c) {
+  c->idle_since = Clock::now();
+  bool act_now = !c->buf.empty() || c->closing_until != Clock::time_point{};
+  Clock::time_point due = idle_deadline(*c);
   {
     std::lock_guard<std::mutex> g(m_);
     if (stop_)
       return; // closed here, by c's destructor
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLRDHUP;
+    ev.data.fd = c->sock.get();
+    if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, c->sock.get(), &ev) != 0) {
+      log_line("web", "hold connection: epoll_ctl: " + std::string(std::strerror(errno)));
+      return; // closed by c's destructor
+    }
     returned_.push_back(std::move(c));
   }
-  uint64_t one = 1;
-  ssize_t ignored = ::write(wake_.get(), &one, sizeof one);
-  (void)ignored;
+  // After the push (seq_cst): either the loop, about to sleep, sees it in
+  // returned_, or this sees the loop asleep and wakes it when it must.
+  if (act_now || (sleeping_.load() && due.time_since_epoch().count() < wake_at_.load()))
+    wake();
+}
+
+void ConnectionLoop::take_returned(Clock::time_point now) {
+  std::vector<ConnectionPtr> back;
+  {
+    std::lock_guard<std::mutex> g(m_);
+    back.swap(returned_);
+  }
+  for (auto &c : back)
+    hold(std::move(c), now, true);
 }
 
 void ConnectionLoop::stop() {
@@ -70,9 +103,7 @@ void ConnectionLoop::stop() {
       return;
     stop_ = true;
   }
-  uint64_t one = 1;
-  ssize_t ignored = ::write(wake_.get(), &one, sizeof one);
-  (void)ignored;
+  wake();
   if (thread_.joinable())
     thread_.join();
   held_.clear();
@@ -80,15 +111,17 @@ void ConnectionLoop::stop() {
   returned_.clear();
 }
 
-void ConnectionLoop::hold(ConnectionPtr c, Clock::time_point now) {
+void ConnectionLoop::hold(ConnectionPtr c, Clock::time_point now, bool watched) {
   int fd = c->sock.get();
-  c->idle_since = now;
-  epoll_event ev{};
-  ev.events = EPOLLIN | EPOLLRDHUP;
-  ev.data.fd = fd;
-  if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &ev) != 0) {
-    log_line("web", "hold connection: epoll_ctl: " + std::string(std::strerror(errno)));
-    return; // closed by c's destructor
+  if (!watched) {
+    c->idle_since = now;
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLRDHUP;
+    ev.data.fd = fd;
+    if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &ev) != 0) {
+      log_line("web", "hold connection: epoll_ctl: " + std::string(std::strerror(errno)));
+      return; // closed by c's destructor
+    }
   }
   held_[fd] = std::move(c);
   if (!held_[fd]->buf.empty())
@@ -207,9 +240,7 @@ int ConnectionLoop::expire(Clock::time_point now) {
     if (c.closing_until != Clock::time_point{}) {
       deadline = c.closing_until;
     } else if (c.buf.empty() && c.head_length == 0) {
-      // Idle: a new connection gets as long for its first request as a
-      // request gets for its head.
-      deadline = c.idle_since + (c.served > 0 ? limits_.keepalive : limits_.head_timeout);
+      deadline = idle_deadline(c);
     } else if (c.head_length == 0) {
       deadline = c.request_start + limits_.head_timeout;
       status = 408;
@@ -250,15 +281,12 @@ void ConnectionLoop::run() {
   epoll_event events[256];
   for (;;) {
     auto now = Clock::now();
-    std::vector<ConnectionPtr> back;
     {
       std::lock_guard<std::mutex> g(m_);
       if (stop_)
         return;
-      back.swap(returned_);
     }
-    for (auto &c : back)
-      hold(std::move(c), now);
+    take_returned(now);
     if (!accept_watched_ && now >= accept_paused_until_) {
       epoll_event ev{};
       ev.events = EPOLLIN;
@@ -268,7 +296,18 @@ void ConnectionLoop::run() {
     int timeout = expire(now);
     if (!accept_watched_)
       timeout = std::min(timeout, ms_until(accept_paused_until_, now) + 1);
+    wake_at_.store((now + Millis(timeout)).time_since_epoch().count());
+    sleeping_.store(true);
+    {
+      std::lock_guard<std::mutex> g(m_);
+      if (!returned_.empty() || stop_)
+        timeout = 0;
+    }
     int n = ::epoll_wait(epoll_.get(), events, 256, timeout);
+    sleeping_.store(false);
+    // A connection given back meanwhile is watched already: held before its
+    // events are looked at.
+    take_returned(Clock::now());
     if (n < 0 && errno != EINTR) {
       log_line("web", std::string("connection loop: epoll_wait: ") + std::strerror(errno));
       std::this_thread::sleep_for(Millis(10));
