@@ -4,7 +4,7 @@
 #   a. bench/slow_clients.py (slow heads, slow bodies and a normal client) for
 #      SLOW_SECONDS, sampling the web's RSS every second;
 #   b. wrk, POST /process with a small body (bench/post_small.lua), for
-#      WRK_SECONDS at -c8, -c256 and -c1024 (-t2).
+#      WRK_SECONDS at -c8, -c256 and -c1024 (-t2), in WRK_ROUNDS rounds.
 # Prints plain key=value lines. Everything it starts is stopped, by PID, on exit.
 #   BUILD          build directory                               [build-release]
 #   SLOW_SECONDS   length of the slow-client run                 [30]
@@ -13,6 +13,7 @@
 #   NORMAL_RATE    requests/s of the normal client               [20]
 #   WRK_SECONDS    length of each wrk run                        [10]
 #   WRK_TIMEOUT    wrk's per-request timeout, seconds            [10]
+#   WRK_ROUNDS     rounds of the three wrk runs                  [3]
 #   SKIP_DEPS=1    do not run scripts/deps.sh bench
 #   FIFOGATE_HTTPLIB_DIR   passed to cmake when set
 # Other variables of the README (WEB_THREADS, WEB_HEAD_TIMEOUT_MS, ...) reach
@@ -25,6 +26,7 @@ cd "$(dirname "$0")/.."
 bin=${BUILD:-build-release}
 slow_secs=${SLOW_SECONDS:-30}
 wrk_secs=${WRK_SECONDS:-10}
+wrk_rounds=${WRK_ROUNDS:-3}
 cmake -S . -B "$bin" -DCMAKE_BUILD_TYPE=Release -DFIFOGATE_TESTS=OFF \
   ${FIFOGATE_HTTPLIB_DIR:+-DFIFOGATE_HTTPLIB_DIR="$FIFOGATE_HTTPLIB_DIR"} >/dev/null
 cmake --build "$bin" -j"$(nproc)" >/dev/null
@@ -142,42 +144,68 @@ echo "web_alive_after_slow=1"
 
 # b. wrk at three concurrency levels, once the server answers /healthz again.
 wait_healthy
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.3f", a / b; else print "nan" }'; }
+median() { printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {
+  if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 to_ms() { # wrk's "12.34ms" / "1.20s" / "850.00us" / "1.50m"
   awk -v v="$1" 'BEGIN {
     n = v + 0; u = v; sub(/^[0-9.]+/, "", u)
     if (u == "us") n /= 1000; else if (u == "s") n *= 1000; else if (u == "m") n *= 60000
     printf "%.2f", n }'
 }
-declare -A rps
-for c in 8 256 1024; do
-  sleep 1
-  w=$tmp/wrk-c$c.out
-  wrk -t2 -c"$c" -d"${wrk_secs}s" --timeout "${WRK_TIMEOUT:-10}s" --latency -s bench/post_small.lua \
-    "http://127.0.0.1:$port/process" >"$w" 2>&1 & wrk_pid=$!; pids+=($wrk_pid)
-  wrk_rc=0
-  wait "$wrk_pid" || wrk_rc=$?
-  forget "$wrk_pid"
-  ((wrk_rc == 0)) || { cat "$w" >&2; fail "wrk -c$c failed ($wrk_rc)"; }
-  r=$(awk '/^Requests\/sec:/ {print $2}' "$w")
-  [[ -n $r ]] || { cat "$w" >&2; fail "no Requests/sec in wrk's output"; }
-  rps[$c]=$r
-  non2xx=$(awk '/Non-2xx or 3xx responses:/ {print $NF}' "$w")
-  read -r e_conn e_read e_write e_timeout < <(awk '/Socket errors:/ {
-      gsub(",", ""); print $4, $6, $8, $10; f = 1 } END { if (!f) print 0, 0, 0, 0 }' "$w")
-  p99=$(awk '$1 == "99%" {print $2}' "$w")
-  echo "wrk_c${c}_rps=$r"
-  echo "wrk_c${c}_requests=$(awk '/requests in/ {print $1}' "$w")"
-  echo "wrk_c${c}_non2xx=${non2xx:-0}"
-  echo "wrk_c${c}_socket_errors=$((e_conn + e_read + e_write + e_timeout))"
-  echo "wrk_c${c}_err_connect=$e_conn"
-  echo "wrk_c${c}_err_read=$e_read"
-  echo "wrk_c${c}_err_write=$e_write"
-  echo "wrk_c${c}_err_timeout=$e_timeout"
-  echo "wrk_c${c}_p99_ms=$([[ -n $p99 ]] && to_ms "$p99" || echo nan)"
-  kill -0 "$web_pid" 2>/dev/null || fail "the web died during wrk -c$c"
+# WRK_ROUNDS rounds, each at the three levels in a rotated order, so a drift
+# of the machine falls on every level alike; each round gives its own ratios,
+# and the median round is reported (per-level sums for the counts).
+declare -A sum rps_of
+ratios256=() ratios1024=()
+levels=(8 256 1024)
+for ((r = 0; r < wrk_rounds; r++)); do
+  for ((k = 0; k < 3; k++)); do
+    c=${levels[$(((r + k) % 3))]}
+    sleep 1
+    w=$tmp/wrk-r$r-c$c.out
+    wrk -t2 -c"$c" -d"${wrk_secs}s" --timeout "${WRK_TIMEOUT:-10}s" --latency -s bench/post_small.lua \
+      "http://127.0.0.1:$port/process" >"$w" 2>&1 & wrk_pid=$!; pids+=($wrk_pid)
+    wrk_rc=0
+    wait "$wrk_pid" || wrk_rc=$?
+    forget "$wrk_pid"
+    ((wrk_rc == 0)) || { cat "$w" >&2; fail "wrk -c$c failed ($wrk_rc)"; }
+    rr=$(awk '/^Requests\/sec:/ {print $2}' "$w")
+    [[ -n $rr ]] || { cat "$w" >&2; fail "no Requests/sec in wrk's output"; }
+    non2xx=$(awk '/Non-2xx or 3xx responses:/ {print $NF}' "$w")
+    read -r e_conn e_read e_write e_timeout < <(awk '/Socket errors:/ {
+        gsub(",", ""); print $4, $6, $8, $10; f = 1 } END { if (!f) print 0, 0, 0, 0 }' "$w")
+    p99=$(awk '$1 == "99%" {print $2}' "$w")
+    p99=$([[ -n $p99 ]] && to_ms "$p99" || echo nan)
+    echo "wrk_round${r}_c${c}_rps=$rr"
+    echo "wrk_round${r}_c${c}_p99_ms=$p99"
+    rps_of[$r,$c]=$rr
+    sum[$c,requests]=$((${sum[$c,requests]:-0} + $(awk '/requests in/ {print $1}' "$w")))
+    sum[$c,non2xx]=$((${sum[$c,non2xx]:-0} + ${non2xx:-0}))
+    for e in conn read write timeout; do
+      v=e_$e
+      sum[$c,$e]=$((${sum[$c,$e]:-0} + ${!v}))
+    done
+    sum[$c,p99]="${sum[$c,p99]:-} $p99"
+    sum[$c,rps]="${sum[$c,rps]:-} $rr"
+    kill -0 "$web_pid" 2>/dev/null || fail "the web died during wrk -c$c"
+  done
+  ratios256+=("$(ratio "${rps_of[$r,256]}" "${rps_of[$r,8]}")")
+  ratios1024+=("$(ratio "${rps_of[$r,1024]}" "${rps_of[$r,8]}")")
 done
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.3f", a / b; else print "nan" }'; }
-echo "wrk_rps_ratio_c256_c8=$(ratio "${rps[256]}" "${rps[8]}")"
-echo "wrk_rps_ratio_c1024_c8=$(ratio "${rps[1024]}" "${rps[8]}")"
+for c in 8 256 1024; do
+  echo "wrk_c${c}_rps=$(median ${sum[$c,rps]})"
+  echo "wrk_c${c}_requests=${sum[$c,requests]}"
+  echo "wrk_c${c}_non2xx=${sum[$c,non2xx]}"
+  echo "wrk_c${c}_socket_errors=$((sum[$c,conn] + sum[$c,read] + sum[$c,write] + sum[$c,timeout]))"
+  echo "wrk_c${c}_err_connect=${sum[$c,conn]}"
+  echo "wrk_c${c}_err_read=${sum[$c,read]}"
+  echo "wrk_c${c}_err_write=${sum[$c,write]}"
+  echo "wrk_c${c}_err_timeout=${sum[$c,timeout]}"
+  echo "wrk_c${c}_p99_ms=$(median ${sum[$c,p99]})"
+done
+echo "wrk_rounds=$wrk_rounds"
+echo "wrk_rps_ratio_c256_c8=$(median "${ratios256[@]}")"
+echo "wrk_rps_ratio_c1024_c8=$(median "${ratios1024[@]}")"
 echo "web_rss_end_kb=$(rss_kb "$web_pid")"
 echo "web_rss_hwm_kb=$(awk '/^VmHWM/ {print $2}' "/proc/$web_pid/status")"
