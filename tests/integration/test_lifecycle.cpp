@@ -1,11 +1,13 @@
 // Nothing leaks over many requests; SIGTERM lets requests in flight finish.
 #include "../support/ispell_text.hpp"
 #include "../support/stack.hpp"
+#include "fifogate/config.hpp"
 #include <csignal>
 #include <fcntl.h>
 #include <future>
 #include <gtest/gtest.h>
 #include <map>
+#include <regex>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -110,15 +112,23 @@ TEST(Lifecycle, ARequestAlreadySentWhenTheStopComesIsServed) {
   EXPECT_EQ(c.status, 503) << c.body;
 }
 
+// --help is generated from the configuration table: every variable, with
+// its default, in both binaries.
 TEST(Lifecycle, HelpListsEveryVariable) {
   for (const char *bin : {FIFOGATE_WEB_BIN, FIFOGATE_PROCESSOR_BIN}) {
     std::string out = run_capture({bin, "--help"}, "");
-    for (const char *var :
-         {"PROC_DIR", "PROC_NAME", "WEB_DEFAULT_PROCESSOR", "PROC_CONTENT_TYPE", "PROC_COMMAND",
-          "PROC_PROTOCOL", "PROC_TIMEOUT_MS", "PROC_WAIT_MS", "HOST", "PORT", "MAX_BODY_BYTES",
-          "MAX_OUTPUT_BYTES", "WEB_THREADS", "WEB_MAX_CONNECTIONS", "WEB_HEAD_TIMEOUT_MS",
-          "WEB_BODY_TIMEOUT_MS", "WEB_BODY_MIN_RATE", "WEB_TOKEN", "WEB_CORS_ORIGINS"})
-      EXPECT_NE(out.find(var), std::string::npos) << bin << " --help lacks " << var;
+    for (const auto &doc : fifogate::setting_docs()) {
+      auto at = out.find("\n  " + doc.name + " ");
+      ASSERT_NE(at, std::string::npos) << bin << " --help lacks " << doc.name;
+      // Its entry runs to the next line that starts a variable's.
+      std::smatch next;
+      std::string rest = out.substr(at + 1);
+      std::string entry = std::regex_search(rest, next, std::regex("\n  [A-Z]"))
+                              ? rest.substr(0, static_cast<size_t>(next.position(0)))
+                              : rest;
+      EXPECT_NE(entry.find("[" + doc.default_text + "]"), std::string::npos)
+          << bin << ": " << doc.name << "'s entry lacks its default: " << entry;
+    }
   }
 }
 
