@@ -50,16 +50,9 @@ bool send_status(const std::string &status_path, const RequestId &id, const std:
     return false; // ENXIO: nobody waits for this status any more
   // A reader that holds the status FIFO but never reads must not hold the worker.
   Deadline d = Deadline::in(Millis(2000)).earlier(hard_deadline);
-  bool first = true;
-  std::string_view rest = encoded;
-  while (first || !rest.empty()) {
-    first = false;
-    auto piece = rest.substr(0, frame::kMaxPayload);
-    rest.remove_prefix(piece.size());
-    auto rec = frame::encode(frame::Kind::status, id, piece, rest.empty());
+  for (const auto &rec : frame::encode_message(frame::Kind::status, id, encoded))
     if (!write_atomic(fd->get(), rec, d, "write " + status_path))
       return false;
-  }
   return true;
 }
 

@@ -46,24 +46,6 @@ Result<std::optional<FileLock>> FileLock::try_acquire(const std::string &path) {
   return std::optional<FileLock>(FileLock(path, std::move(*fd)));
 }
 
-Result<FileLock> FileLock::acquire(const std::string &path, const Deadline &deadline) {
-  auto fd = open_lock_file(path);
-  if (!fd)
-    return fd.error();
-  auto pause = std::chrono::microseconds(100);
-  for (;;) {
-    auto got = try_flock(fd->get(), LOCK_EX, path);
-    if (!got)
-      return got.error();
-    if (*got)
-      return FileLock(path, std::move(*fd));
-    if (deadline.expired())
-      return Error::sys("lock " + path, ETIMEDOUT, "held by another request");
-    std::this_thread::sleep_for(std::min<std::chrono::microseconds>(pause, deadline.left()));
-    pause = std::min(pause * 2, std::chrono::microseconds(5000));
-  }
-}
-
 Result<bool> is_locked(const std::string &path, std::string *not_a_file) {
   auto fd = open_kind_file(path, O_RDONLY);
   if (!fd) {

@@ -23,12 +23,12 @@ std::string encode(Kind kind, const RequestId &id, std::string_view payload, boo
   return r;
 }
 
-std::string encode_message(Kind kind, const RequestId &id, std::string_view message) {
-  std::string out;
+std::vector<std::string> encode_message(Kind kind, const RequestId &id, std::string_view message) {
+  std::vector<std::string> out;
   do {
     auto piece = message.substr(0, kMaxPayload);
     message.remove_prefix(piece.size());
-    out += encode(kind, id, piece, message.empty());
+    out.push_back(encode(kind, id, piece, message.empty()));
   } while (!message.empty());
   return out;
 }

@@ -30,8 +30,7 @@ struct Ghost {
 };
 static Ghost half_sent_request(const Stack &s, const std::string &body_part) {
   std::signal(SIGPIPE, SIG_IGN);
-  auto lock = FileLock::acquire(s.path("lock"), Deadline::in(seconds(2)));
-  EXPECT_TRUE(lock.ok());
+  auto lock = lock_within(s.path("lock"), seconds(2));
   Ghost g;
   g.out = std::move(*open_fifo_reader(s.path("out")));
   g.status = std::move(*open_fifo_reader(s.path("status")));
@@ -150,10 +149,8 @@ TEST(CrossTalk, StaleStatusRecordsAreDropped) {
   fake.id = RequestId::random();
   fake.outcome = Outcome::failed;
   fake.exit_code = 99;
-  ASSERT_TRUE(write_all(w->get(),
-                        frame::encode_message(frame::Kind::status, fake.id, encode_status(fake)),
-                        Deadline::in(seconds(1)), "fake")
-                  .ok());
+  for (const auto &rec : frame::encode_message(frame::Kind::status, fake.id, encode_status(fake)))
+    ASSERT_TRUE(write_all(w->get(), rec, Deadline::in(seconds(1)), "fake").ok());
   w->reset();
   auto a = s.post("helo\n");
   EXPECT_EQ(a.status, 200) << a.body;

@@ -120,8 +120,7 @@ TEST(Params, TheWorkerRefusesWhatTheWebWouldHaveRefused) {
            {"len=0\nparam.rm=x", "unknown parameter rm"},
            {"len=0\nparam.mode=fast\nlang=en", "lang needs"},
        }) {
-    auto lock = FileLock::acquire(s.path("lock"), Deadline::in(seconds(2)));
-    ASSERT_TRUE(lock.ok());
+    auto lock = lock_within(s.path("lock"), seconds(2));
     auto out = open_fifo_reader(s.path("out"));
     auto status = open_fifo_reader(s.path("status"));
     auto in = open_fifo_writer(s.path("in"), Deadline::in(seconds(2)));

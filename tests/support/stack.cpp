@@ -406,6 +406,21 @@ int count_fds(pid_t pid) {
   return n;
 }
 
+fifogate::FileLock lock_within(const std::string &path, milliseconds timeout) {
+  auto end = steady_clock::now() + timeout;
+  for (;;) {
+    auto got = fifogate::FileLock::try_acquire(path);
+    if (!got)
+      throw std::runtime_error(got.error().message());
+    if (*got)
+      return std::move(**got);
+    if (steady_clock::now() >= end)
+      throw std::runtime_error("lock " + path + ": still held after " +
+                               std::to_string(timeout.count()) + " ms");
+    std::this_thread::sleep_for(milliseconds(1));
+  }
+}
+
 int settled_fd_count(pid_t pid, milliseconds still) {
   auto end = steady_clock::now() + seconds(20);
   int last = count_fds(pid);

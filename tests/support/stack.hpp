@@ -1,6 +1,7 @@
 #pragma once
 // Test harness: starts the real fifogate-processor and fifogate-web binaries
 // in a private temp directory and talks to them over 127.0.0.1.
+#include "fifogate/file_lock.hpp"
 #include <chrono>
 #include <map>
 #include <optional>
@@ -126,6 +127,9 @@ void write_file(const std::string &path, const std::string &data);
 // cannot be started. Returns its path.
 std::string not_executable_script(const std::string &dir);
 std::string gpl3();
+// A worker slot's request lock, taken as a web takes it, within `timeout`
+// (playing the web's part by hand); throws when it stays taken.
+fifogate::FileLock lock_within(const std::string &path, std::chrono::milliseconds timeout);
 // Open fds of a process, as a count.
 int count_fds(pid_t pid);
 // The count once it has stayed the same for `still` (connections closing,

@@ -23,9 +23,7 @@ struct Slots {
     ::mkdir(cfg.kind_dir().c_str(), 0770);
     cfg.slots = 4;
     for (int k = 0; k < live; ++k) {
-      auto l = FileLock::acquire(cfg.channel(k).owner_lock_path(), Deadline::in(Millis(1000)));
-      EXPECT_TRUE(l.ok());
-      life.push_back(std::move(*l));
+      life.push_back(fgtest::lock_within(cfg.channel(k).owner_lock_path(), Millis(1000)));
     }
   }
 };
@@ -218,9 +216,7 @@ TEST(Dispatcher, WaitersAreServedInArrivalOrder) {
 // file) is taken as soon as they let go.
 TEST(Dispatcher, SlotHeldElsewhereIsTakenWhenFreed) {
   Slots s(1);
-  auto other = FileLock::acquire(s.cfg.channel(0).lock_path, Deadline::in(Millis(1000)));
-  ASSERT_TRUE(other.ok());
-  std::optional<FileLock> held(std::move(*other));
+  std::optional<FileLock> held(fgtest::lock_within(s.cfg.channel(0).lock_path, Millis(1000)));
   Dispatcher d(s.cfg);
   auto f = std::async(std::launch::async, [&] { return d.claim(Deadline::in(Millis(5000))); });
   ASSERT_EQ(f.wait_for(Millis(100)), std::future_status::timeout);

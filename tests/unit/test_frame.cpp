@@ -43,7 +43,9 @@ TEST(Frame, MessagesSplitAndFlagTheLastRecord) {
   auto id = RequestId::random();
   std::string msg(kMaxPayload * 2 + 10, 'm');
   Parser p;
-  std::string s = encode_message(Kind::status, id, msg);
+  std::string s;
+  for (const auto &rec : encode_message(Kind::status, id, msg))
+    s += rec;
   p.feed(s.data(), s.size());
   std::string joined;
   int n = 0;

@@ -12,11 +12,11 @@ namespace fifogate {
 // The file is opened as open_kind_file does (no symlink, regular files only).
 // Each acquisition opens its own fd (O_CLOEXEC): flock does not exclude two
 // threads sharing one fd, and a child that inherited the fd would keep the
-// lock after we "released" it. Waiting polls LOCK_NB with backoff, because a
-// blocking flock can only be interrupted by a process-wide signal.
+// lock after we "released" it. Only ever tried (LOCK_NB): whoever waits for
+// a lock polls with a deadline of its own, because a blocking flock can only
+// be interrupted by a process-wide signal.
 class FileLock {
 public:
-  static Result<FileLock> acquire(const std::string &path, const Deadline &deadline);
   // One attempt; an empty optional means someone else holds it.
   static Result<std::optional<FileLock>> try_acquire(const std::string &path);
 

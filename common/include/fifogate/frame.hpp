@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace fifogate::frame {
 
@@ -38,8 +39,10 @@ struct Record {
 // payload.size() must be <= kMaxPayload.
 std::string encode(Kind kind, const RequestId &id, std::string_view payload, bool last = true);
 
-// Splits a message into records of at most kMaxRecord bytes each, the last one flagged.
-std::string encode_message(Kind kind, const RequestId &id, std::string_view message);
+// Splits a message into records of at most kMaxRecord bytes each, the last
+// one flagged (an empty message is one empty record). Each is written on its
+// own, so that it reaches a FIFO whole (PIPE_BUF).
+std::vector<std::string> encode_message(Kind kind, const RequestId &id, std::string_view message);
 
 // Incremental decoder. Bytes that do not start with a valid header make it
 // corrupt(): the caller either distrusts the stream until the writer goes
